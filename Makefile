@@ -1,0 +1,37 @@
+# Thin targets: one command each. CI (.ci/run) calls the same targets.
+CARGO ?= cargo
+
+.PHONY: run demo test fmt lint unit deps-check bench bench-http doc
+
+## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
+run:
+	$(CARGO) run --release -p granttrail-cli -- serve
+
+## Import the seed project into the database `make run` serves.
+demo:
+	$(CARGO) run --release -p granttrail-cli -- import tests/fixtures/seed-project.json
+
+## Everything a clean clone must pass: format, lints, the domain boundary, tests.
+test: fmt lint deps-check unit
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --locked
+
+## The domain crate must never depend on IO or async crates.
+deps-check:
+	@! $(CARGO) tree -p granttrail-domain -e normal --prefix none | grep -E '^(tokio|sqlx|axum|hyper|reqwest|rusqlite) ' \
+	  || (echo "granttrail-domain depends on an IO crate" && false)
+	@echo "deps-check: granttrail-domain is pure"
+
+## Criterion benchmarks of in-process paths (figures go in docs/benchmarks.md).
+bench:
+	$(CARGO) bench --workspace --locked
+
+doc:
+	$(CARGO) doc --workspace --no-deps

@@ -1,0 +1,237 @@
+//! Commands: what staff and executors ask the system to do. Each is the
+//! JSON body of one API route, read strictly (unknown fields are refused,
+//! so no client can assign a field the route does not offer).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::BusinessDate;
+use crate::values::{
+    Actual, Conclusion, Executor, ExtraOutput, FinancialCheck, Funding, Indicator, Period,
+    ReviewOutcome,
+};
+
+/// Sign a funding agreement (签约): creates the project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignProject {
+    /// Optional human project code, unique across all projects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Project title.
+    pub title: String,
+    /// Funding programme it belongs to (e.g. 公益创投 round).
+    pub programme: String,
+    /// The funding foundation.
+    pub funder: String,
+    /// The executing organisation.
+    pub executor: Executor,
+    /// Communities where the work happens.
+    pub communities: Vec<String>,
+    /// Date of application.
+    pub applied_on: BusinessDate,
+    /// Date the agreement was signed.
+    pub signed_on: BusinessDate,
+    /// The planned period.
+    pub period: Period,
+    /// Funding and matching source.
+    pub funding: Funding,
+    /// Output indicators with targets.
+    pub indicators: Vec<Indicator>,
+    /// The project this one continues, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predecessor: Option<String>,
+}
+
+/// Extend the planned period (延期变更).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendPeriod {
+    /// Date the extension was decided.
+    pub decided_on: BusinessDate,
+    /// The new planned end; must be later than the current one.
+    pub new_end: BusinessDate,
+    /// Why the project needs more time.
+    pub reason: String,
+    /// A new matching-fund source, when the extension changes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching_source: Option<String>,
+}
+
+/// Submit the executor's closing self-report (提交结项报告).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitSelfReport {
+    /// Date the report was handed in.
+    pub submitted_on: BusinessDate,
+    /// Date the work was completed.
+    pub completed_on: BusinessDate,
+    /// One actual value for every indicator.
+    pub actuals: Vec<Actual>,
+    /// Outputs without targets.
+    #[serde(default)]
+    pub extra_outputs: Vec<ExtraOutput>,
+    /// The executor's own summary.
+    pub summary: String,
+}
+
+/// Review a submitted self-report (审查).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSelfReport {
+    /// Date of the review.
+    pub reviewed_on: BusinessDate,
+    /// Accepted, or returned to the executor.
+    pub outcome: ReviewOutcome,
+    /// Required when returned: what the executor must fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+}
+
+/// Record the site visit (现场评估).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSiteVisit {
+    /// Date of the visit.
+    pub visited_on: BusinessDate,
+    /// Who visited.
+    pub visitors: Vec<String>,
+    /// What they found.
+    pub findings: String,
+    /// What was checked of the accounts.
+    pub financial_check: FinancialCheck,
+}
+
+/// Draft (or revise) the closing-evaluation report (评估报告初稿).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftEvaluation {
+    /// Date of this draft.
+    pub drafted_on: BusinessDate,
+    /// How the evaluation was carried out.
+    pub process: String,
+    /// Problems found; an explicit empty list when there were none.
+    pub problems: Vec<String>,
+    /// Suggestions to the executor.
+    pub suggestions: Vec<String>,
+    /// Proposed conclusion.
+    pub conclusion: Conclusion,
+    /// Free remarks about this revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Finalize the evaluation (正式评估报告): the latest draft becomes final.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinalizeEvaluation {
+    /// Date of finalization.
+    pub finalized_on: BusinessDate,
+    /// Who approved the final report.
+    pub approved_by: String,
+}
+
+/// Every command the lifecycle knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// See [`SignProject`].
+    SignProject(Box<SignProject>),
+    /// See [`ExtendPeriod`].
+    ExtendPeriod(ExtendPeriod),
+    /// See [`SubmitSelfReport`].
+    SubmitSelfReport(SubmitSelfReport),
+    /// See [`ReviewSelfReport`].
+    ReviewSelfReport(ReviewSelfReport),
+    /// See [`RecordSiteVisit`].
+    RecordSiteVisit(RecordSiteVisit),
+    /// See [`DraftEvaluation`].
+    DraftEvaluation(DraftEvaluation),
+    /// See [`FinalizeEvaluation`].
+    FinalizeEvaluation(FinalizeEvaluation),
+}
+
+/// The name of a command without its body: what a stage allows, and the
+/// `command` names of the fixture format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    /// `POST /api/v1/projects`
+    Sign,
+    /// `POST /api/v1/projects/{id}/extensions`
+    Extend,
+    /// `POST /api/v1/projects/{id}/self-reports`
+    SubmitSelfReport,
+    /// `POST /api/v1/projects/{id}/reviews`
+    Review,
+    /// `POST /api/v1/projects/{id}/site-visits`
+    Visit,
+    /// `POST /api/v1/projects/{id}/drafts`
+    Draft,
+    /// `POST /api/v1/projects/{id}/finalization`
+    Finalize,
+}
+
+impl CommandKind {
+    /// Every kind, in lifecycle order.
+    pub const ALL: [CommandKind; 7] = [
+        CommandKind::Sign,
+        CommandKind::Extend,
+        CommandKind::SubmitSelfReport,
+        CommandKind::Review,
+        CommandKind::Visit,
+        CommandKind::Draft,
+        CommandKind::Finalize,
+    ];
+
+    /// The snake_case name used in the fixture format and in 409 bodies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandKind::Sign => "sign",
+            CommandKind::Extend => "extend",
+            CommandKind::SubmitSelfReport => "submit_self_report",
+            CommandKind::Review => "review",
+            CommandKind::Visit => "visit",
+            CommandKind::Draft => "draft",
+            CommandKind::Finalize => "finalize",
+        }
+    }
+
+    /// Reads a command body of this kind. Generic over the deserializer so
+    /// that the HTTP edge can wrap it to learn the JSON Pointer of a bad
+    /// field.
+    pub fn read_body<'de, D: serde::Deserializer<'de>>(self, body: D) -> Result<Command, D::Error> {
+        Ok(match self {
+            CommandKind::Sign => Command::SignProject(Deserialize::deserialize(body)?),
+            CommandKind::Extend => Command::ExtendPeriod(Deserialize::deserialize(body)?),
+            CommandKind::SubmitSelfReport => {
+                Command::SubmitSelfReport(Deserialize::deserialize(body)?)
+            }
+            CommandKind::Review => Command::ReviewSelfReport(Deserialize::deserialize(body)?),
+            CommandKind::Visit => Command::RecordSiteVisit(Deserialize::deserialize(body)?),
+            CommandKind::Draft => Command::DraftEvaluation(Deserialize::deserialize(body)?),
+            CommandKind::Finalize => Command::FinalizeEvaluation(Deserialize::deserialize(body)?),
+        })
+    }
+}
+
+impl fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Command {
+    /// The kind of this command.
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Command::SignProject(_) => CommandKind::Sign,
+            Command::ExtendPeriod(_) => CommandKind::Extend,
+            Command::SubmitSelfReport(_) => CommandKind::SubmitSelfReport,
+            Command::ReviewSelfReport(_) => CommandKind::Review,
+            Command::RecordSiteVisit(_) => CommandKind::Visit,
+            Command::DraftEvaluation(_) => CommandKind::Draft,
+            Command::FinalizeEvaluation(_) => CommandKind::Finalize,
+        }
+    }
+}

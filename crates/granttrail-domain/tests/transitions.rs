@@ -1,0 +1,101 @@
+//! The transition table, checked exhaustively: every command in every
+//! stage is either allowed (and then accepted with a valid body) or
+//! refused naming the stage and what it allows.
+
+mod support;
+
+use granttrail_domain::{CommandKind as K, Rejection, Stage, decide, fold};
+use serde_json::json;
+use support::{command, seed_body, seed_until};
+
+/// The table of PRODUCT.md, written out independently of the code.
+fn expected_allowed(stage: Stage) -> Vec<K> {
+    match stage {
+        Stage::Signed | Stage::Returned => vec![K::Extend, K::SubmitSelfReport],
+        Stage::SelfReportSubmitted => vec![K::Review],
+        Stage::Reviewed => vec![K::Visit],
+        Stage::SiteVisited => vec![K::Draft],
+        Stage::Drafted => vec![K::Draft, K::Finalize],
+        Stage::Finalized => vec![],
+    }
+}
+
+/// A body for `kind` that is valid in every stage that allows it.
+fn valid_body(kind: K) -> serde_json::Value {
+    match kind {
+        K::Sign => seed_body(0),
+        K::Extend => json!({"decided_on": "2023-02-27", "new_end": "2023-06-30", "reason": "疫情"}),
+        K::SubmitSelfReport => {
+            let mut body = seed_body(2);
+            body["submitted_on"] = json!("2023-02-16");
+            body
+        }
+        K::Review => seed_body(3),
+        K::Visit => seed_body(4),
+        K::Draft => seed_body(6),
+        K::Finalize => seed_body(7),
+    }
+}
+
+#[test]
+fn every_command_in_every_stage_follows_the_table() {
+    for stage in Stage::ALL {
+        let history = seed_until(stage);
+        let state = fold(&history).unwrap().unwrap();
+        assert_eq!(state.stage, stage, "fixture history for {stage}");
+        for kind in K::ALL {
+            let result = decide(Some(&state), &command(kind, valid_body(kind)));
+            match (kind, expected_allowed(stage).contains(&kind)) {
+                (K::Sign, _) => assert_eq!(result, Err(Rejection::ProjectAlreadyExists)),
+                (_, true) => assert!(result.is_ok(), "{kind} in {stage}: {result:?}"),
+                (_, false) => assert_eq!(
+                    result,
+                    Err(Rejection::InvalidTransition {
+                        command: kind,
+                        stage,
+                        allowed: expected_allowed(stage)
+                    }),
+                    "{kind} in {stage}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_transition_rejection_says_the_stage_and_what_it_allows() {
+    let state = fold(&seed_until(Stage::Reviewed)).unwrap();
+    let rejection = decide(state.as_ref(), &command(K::Finalize, seed_body(7))).unwrap_err();
+    let message = rejection.to_string();
+    assert!(
+        message.contains("reviewed") && message.contains("visit"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_whole_seed_project_ends_finalized_and_passed_with_every_indicator_met() {
+    let events = support::seed_events(8);
+    let project = fold(&events).unwrap().unwrap();
+    assert_eq!(project.stage, Stage::Finalized);
+    assert_eq!(project.version, 8);
+    assert_eq!(
+        project.finalized.as_ref().map(|f| f.conclusion),
+        Some(granttrail_domain::Conclusion::Passed)
+    );
+    assert!(project.all_indicators_met());
+    assert_eq!(project.extensions.len(), 1);
+    assert_eq!(project.period.end.to_string(), "2023-02-28");
+}
+
+#[test]
+fn evolve_refuses_a_history_the_table_forbids() {
+    let mut events = seed_until(Stage::Reviewed);
+    let finalized = support::seed_events(8).pop().unwrap();
+    events.push(finalized);
+    assert!(fold(&events).is_err());
+    assert!(
+        fold(&events[3..]).is_err(),
+        "a stream must start with signing"
+    );
+}

@@ -1,0 +1,300 @@
+//! The SQLite event store beside a raw rusqlite baseline, in one process
+//! and one run: same file format, same schema, same pragmas (WAL,
+//! `synchronous=FULL`), and the same libsqlite3 (rusqlite's `bundled` and
+//! sqlx's `sqlite-bundled` resolve to one libsqlite3-sys).
+//!
+//! `make bench` runs it; docs/benchmarks.md records the figures.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use granttrail_domain::BusinessDate;
+use granttrail_store::{
+    Actor, AppendOutcome, EventStore, ExpectedVersion, StoredEvent, StreamBound, format_instant,
+    now_micros,
+};
+use granttrail_store_conformance::{append, stream_of};
+use granttrail_store_sqlite::SqliteStore;
+use rusqlite::params;
+use uuid::Uuid;
+
+const SCHEMA: &str = include_str!("../migrations/0001_event_store.sql");
+
+fn raw_connection(file: &Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(file).unwrap();
+    db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+        .unwrap();
+    db
+}
+
+fn raw_database(dir: &Path) -> rusqlite::Connection {
+    let db = raw_connection(&dir.join("raw.db"));
+    db.execute_batch(SCHEMA).unwrap();
+    db
+}
+
+/// Inserts one event row and moves its stream's head, the two writes every
+/// append makes, with no checks and no hashing: the floor under the store.
+fn raw_insert(tx: &rusqlite::Connection, stream: Uuid, version: i64, recorded_at: &str) {
+    tx.execute(
+        "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
+         recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, causation_id, \
+         idempotency_key, data, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, 'PeriodExtended', 1, '2022-05-11', ?4, 'tok-staff', '项目负责人', 'staff', NULL, ?5, NULL, NULL, ?6, '', ?7)",
+        params![
+            stream.as_bytes().as_slice(),
+            version,
+            Uuid::now_v7().as_bytes().as_slice(),
+            recorded_at,
+            Uuid::now_v7().as_bytes().as_slice(),
+            r#"{"step":1,"text":"全龄友好","amount":"50000.00"}"#,
+            "0000000000000000000000000000000000000000000000000000000000000000"
+        ],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO streams (stream_id, version, head_hash, created_at) VALUES (?1, ?2, 'h', ?3) \
+         ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
+        params![stream.as_bytes().as_slice(), version, recorded_at],
+    )
+    .unwrap();
+}
+
+/// Decodes a row exactly as the store does: JSON data, dates, ids.
+fn raw_decode(row: &rusqlite::Row<'_>) -> StoredEvent {
+    let blob = |i: usize| Uuid::from_slice(&row.get::<_, Vec<u8>>(i).unwrap()).unwrap();
+    let text = |i: usize| row.get::<_, String>(i).unwrap();
+    StoredEvent {
+        position: row.get(0).unwrap(),
+        stream_id: blob(1),
+        version: row.get::<_, i64>(2).unwrap() as u64,
+        event_id: blob(3),
+        event_type: text(4),
+        schema_version: row.get::<_, i64>(5).unwrap() as u32,
+        occurred_on: BusinessDate::parse(&text(6)).unwrap(),
+        recorded_at: DateTime::parse_from_rfc3339(&text(7))
+            .unwrap()
+            .with_timezone(&Utc),
+        actor: Actor {
+            id: text(8),
+            name: text(9),
+            role: text(10),
+            org_id: row.get(11).unwrap(),
+        },
+        correlation_id: blob(12),
+        causation_id: row
+            .get::<_, Option<Vec<u8>>>(13)
+            .unwrap()
+            .map(|b| Uuid::from_slice(&b).unwrap()),
+        idempotency_key: row.get(14).unwrap(),
+        data: serde_json::from_str(&text(15)).unwrap(),
+        prev_hash: text(16),
+        hash: text(17),
+    }
+}
+
+const COLUMNS: &str = "position, stream_id, version, event_id, event_type, schema_version, occurred_on, \
+    recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, causation_id, \
+    idempotency_key, data, prev_hash, hash";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn open_store(dir: &Path) -> Arc<SqliteStore> {
+    Arc::new(
+        SqliteStore::open(&format!("sqlite://{}", dir.join("store.db").display()))
+            .await
+            .unwrap(),
+    )
+}
+
+/// `appenders` tasks, each on its own project, append `total` events in all.
+async fn concurrent_appends(store: &Arc<SqliteStore>, appenders: u64, total: u64) -> Duration {
+    let mut streams = Vec::new();
+    for _ in 0..appenders {
+        streams.push(stream_of(&**store, 1).await);
+    }
+    let per_task = total.div_ceil(appenders);
+    let started = Instant::now();
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|id| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for v in 1..=per_task {
+                    let outcome = store
+                        .append(append(id, ExpectedVersion::Exact(v)))
+                        .await
+                        .unwrap();
+                    assert!(matches!(outcome, AppendOutcome::Appended(_)));
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    started.elapsed()
+}
+
+fn appends(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut group = c.benchmark_group("append");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(8));
+
+    let raw = raw_database(dir.path());
+    group.bench_function("rusqlite: one event per transaction", |b| {
+        b.iter_custom(|iters| {
+            let stream = Uuid::now_v7();
+            let started = Instant::now();
+            for v in 1..=iters {
+                let tx = raw.unchecked_transaction().unwrap();
+                raw_insert(&tx, stream, v as i64, &format_instant(&now_micros()));
+                tx.commit().unwrap();
+            }
+            started.elapsed()
+        })
+    });
+    group.bench_function("rusqlite: batches of 100 events", |b| {
+        b.iter_custom(|iters| {
+            let stream = Uuid::now_v7();
+            let started = Instant::now();
+            let mut v = 0i64;
+            while v < iters as i64 {
+                let tx = raw.unchecked_transaction().unwrap();
+                let at = format_instant(&now_micros());
+                for _ in 0..100.min(iters as i64 - v) {
+                    v += 1;
+                    raw_insert(&tx, stream, v, &at);
+                }
+                tx.commit().unwrap();
+            }
+            started.elapsed()
+        })
+    });
+    drop(raw);
+
+    let store = rt.block_on(open_store(dir.path()));
+    for appenders in [1u64, 8, 64] {
+        group.bench_function(format!("store: {appenders} concurrent appenders"), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(concurrent_appends(&store, appenders, iters.max(appenders)))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn reads(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let store = rt.block_on(open_store(dir.path()));
+    // A log of 20,000 events: 200 projects of 100 events each.
+    let streams: Vec<Uuid> = rt.block_on(async {
+        let mut ids = Vec::new();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut ids = Vec::new();
+                    for _ in 0..25 {
+                        ids.push(stream_of(&*store, 100).await);
+                    }
+                    ids
+                })
+            })
+            .collect();
+        for task in tasks {
+            ids.extend(task.await.unwrap());
+        }
+        ids
+    });
+    let one = streams[17];
+    let raw = raw_connection(&dir.path().join("store.db"));
+    let total: i64 = raw
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+
+    let mut group = c.benchmark_group("read");
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("rusqlite: one stream of 100 events, decoded", |b| {
+        let mut statement = raw
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY version"
+            ))
+            .unwrap();
+        b.iter(|| {
+            let events: Vec<StoredEvent> = statement
+                .query_map([one.as_bytes().as_slice()], |r| Ok(raw_decode(r)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(events.len(), 100);
+        })
+    });
+    group.bench_function("store: one stream of 100 events", |b| {
+        b.iter(|| {
+            let events = rt
+                .block_on(store.read_stream(one, StreamBound::default()))
+                .unwrap();
+            assert_eq!(events.len(), 100);
+        })
+    });
+
+    group.throughput(Throughput::Elements(total as u64));
+    group.sample_size(10);
+    group.bench_function("rusqlite: whole global log, decoded", |b| {
+        let mut statement = raw
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT 1000"
+            ))
+            .unwrap();
+        b.iter(|| {
+            let mut after = 0i64;
+            let mut seen = 0;
+            loop {
+                let page: Vec<StoredEvent> = statement
+                    .query_map([after], |r| Ok(raw_decode(r)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                let Some(last) = page.last() else { break };
+                after = last.position;
+                seen += page.len();
+            }
+            assert_eq!(seen as i64, total);
+        })
+    });
+    group.bench_function("store: whole global log", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut after = 0i64;
+                let mut seen = 0;
+                loop {
+                    let page = store.read_all(after, 1000).await.unwrap();
+                    let Some(last) = page.last() else { break };
+                    after = last.position;
+                    seen += page.len();
+                }
+                assert_eq!(seen as i64, total);
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, appends, reads);
+criterion_main!(benches);

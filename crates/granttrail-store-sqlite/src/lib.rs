@@ -1,0 +1,226 @@
+//! # granttrail-store-sqlite: the embedded event store
+//!
+//! One SQLite file in WAL mode with `synchronous=FULL`: an append is
+//! acknowledged only after its commit is on disk.
+//!
+//! ## How writes flow
+//! Every append goes through one writer task ([`writer`]) that owns the
+//! only writing connection. It takes every append queued while the
+//! previous commit was in flight, checks each one's expected version
+//! against the database and the batch so far, writes the whole batch in
+//! one transaction (one fsync), and answers each caller separately: an
+//! append that conflicts fails alone, never its neighbours. This is group
+//! commit; it is what lets 64 concurrent appenders share one disk flush.
+//!
+//! Reads use their own pool of connections and never wait for the writer
+//! (WAL readers see the last committed snapshot).
+//!
+//! ## What this crate does not do
+//! It does not decide anything about projects; it stores what it is given
+//! and computes the hash chain (`granttrail_store::chain`).
+
+mod rows;
+mod tokens;
+mod writer;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use granttrail_store::{
+    AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, StoreError, StoredEvent,
+    StreamBound, StreamHead, format_instant,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use crate::rows::{event_columns, event_from_row};
+
+/// Embedded migrations, applied on open.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How many appends one commit may carry at most.
+const MAX_BATCH: usize = 512;
+
+/// The SQLite event store.
+///
+/// Cloning is cheap; clones share the writer and the read pool. The writer
+/// task stops once every clone is dropped.
+#[derive(Clone)]
+pub struct SqliteStore {
+    readers: SqlitePool,
+    writer: mpsc::Sender<writer::Job>,
+    committed: watch::Receiver<i64>,
+}
+
+/// Maps a driver error to the store's error. Only unreachable or failing
+/// storage ends up here; constraint violations are mapped where they are
+/// expected, by their error kind.
+pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `url`,
+    /// e.g. `sqlite://data/granttrail.db`.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(unavailable)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(parent) = options.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+            && !Path::exists(parent)
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let mut writer_connection = options.connect().await.map_err(unavailable)?;
+        MIGRATOR
+            .run(&mut writer_connection)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migrating the database: {e}")))?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&readers)
+            .await
+            .map_err(unavailable)?;
+        let (committed_tx, committed) = watch::channel(last);
+        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(writer::run(
+            writer_connection,
+            queue,
+            committed_tx,
+            MAX_BATCH,
+        ));
+        Ok(SqliteStore {
+            readers,
+            writer: jobs,
+            committed,
+        })
+    }
+
+    /// The read pool, for the other tables this backend keeps.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    /// Closes the read pool; the writer stops when the last clone drops.
+    pub async fn close(&self) {
+        self.readers.close().await;
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(writer::Job { request, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped mid-commit".to_owned()))?
+    }
+
+    async fn read_stream(
+        &self,
+        stream_id: Uuid,
+        bound: StreamBound,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE stream_id = ?1 \
+             AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3) \
+             ORDER BY version"
+        );
+        let rows = sqlx::query(sql)
+            .bind(stream_id)
+            .bind(bound.up_to_version.map(|v| v as i64))
+            .bind(bound.recorded_at_or_before.as_ref().map(format_instant))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn read_all(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        // One writer assigns positions inside its write lock, so commit
+        // order is position order and reading by position never skips.
+        let sql = concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
+        );
+        let rows = sqlx::query(sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StreamHead>, StoreError> {
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, head_hash FROM streams WHERE stream_id = ?1")
+                .bind(stream_id)
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(unavailable)?;
+        Ok(head.map(|(version, hash)| StreamHead {
+            version: version as u64,
+            hash,
+        }))
+    }
+
+    async fn stream_ids(&self) -> Result<Vec<Uuid>, StoreError> {
+        sqlx::query_scalar("SELECT stream_id FROM streams ORDER BY created_at, stream_id")
+            .fetch_all(&self.readers)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn find_idempotency(
+        &self,
+        actor_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut connection = self.readers.acquire().await.map_err(unavailable)?;
+        writer::find_idempotency(&mut connection, actor_id, key)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn last_position(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&self.readers)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut connection = self.readers.acquire().await.map_err(unavailable)?;
+        connection.ping().await.map_err(unavailable)
+    }
+
+    fn subscribe(&self) -> watch::Receiver<i64> {
+        self.committed.clone()
+    }
+}

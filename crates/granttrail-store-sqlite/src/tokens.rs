@@ -1,0 +1,102 @@
+//! Bearer tokens in the same file as the events.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use granttrail_store::{Role, StoreError, TokenRecord, TokenStore, format_instant};
+use uuid::Uuid;
+
+use crate::{SqliteStore, unavailable};
+
+type TokenRow = (
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+fn token_from_row(row: TokenRow) -> Result<TokenRecord, StoreError> {
+    let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
+    let instant = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Unavailable(format!("token {id} has a bad instant: {e}")))
+    };
+    Ok(TokenRecord {
+        id,
+        name,
+        role: Role::parse(&role).ok_or_else(|| {
+            StoreError::Unavailable(format!("token {id} has unknown role {role}"))
+        })?,
+        org_id,
+        secret_hash,
+        created_at: instant(&created_at)?,
+        revoked_at: revoked_at.as_deref().map(instant).transpose()?,
+    })
+}
+
+macro_rules! token_columns {
+    () => {
+        "id, name, role, org_id, secret_hash, created_at, revoked_at"
+    };
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(token.id)
+        .bind(&token.name)
+        .bind(token.role.as_str())
+        .bind(&token.org_id)
+        .bind(&token.secret_hash)
+        .bind(format_instant(&token.created_at))
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens WHERE secret_hash = ?1 AND revoked_at IS NULL"
+        );
+        let row: Option<TokenRow> = sqlx::query_as(sql)
+            .bind(secret_hash)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        row.map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens ORDER BY created_at DESC, id"
+        );
+        let rows: Vec<TokenRow> = sqlx::query_as(sql)
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(format_instant(&at))
+                .execute(self.pool())
+                .await
+                .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

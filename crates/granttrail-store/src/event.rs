@@ -1,0 +1,181 @@
+//! Stored events and what an append asks for.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use granttrail_domain::{BusinessDate, EncodedEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::idempotency::IdempotencyRecord;
+
+/// Who caused an event: the token that sent the command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Token id (or `operator` for CLI imports).
+    pub id: String,
+    /// The token's name.
+    pub name: String,
+    /// The token's role (`admin`, `staff`, `auditor`, `executor`,
+    /// `operator`).
+    pub role: String,
+    /// The organisation of an executor; `null` otherwise.
+    pub org_id: Option<String>,
+}
+
+/// An event with every piece of metadata, in the exact JSON shape of
+/// `GET /api/v1/projects/{id}/events`. The hash chain is computed from this
+/// shape, so its serialisation is part of the contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredEvent {
+    /// Global position: commit order across all streams.
+    pub position: i64,
+    /// The project.
+    pub stream_id: Uuid,
+    /// Version within the stream, 1-based, no gaps.
+    pub version: u64,
+    /// Unique id of this event.
+    pub event_id: Uuid,
+    /// Event type name.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Version of `data`'s shape.
+    pub schema_version: u32,
+    /// Business date the event happened on.
+    pub occurred_on: BusinessDate,
+    /// When the store committed it (UTC, microseconds).
+    #[serde(with = "instant")]
+    pub recorded_at: DateTime<Utc>,
+    /// Who caused it.
+    pub actor: Actor,
+    /// Groups the events of one request.
+    pub correlation_id: Uuid,
+    /// The event or request that caused this one, if known.
+    pub causation_id: Option<Uuid>,
+    /// The client's idempotency key, if one was sent.
+    pub idempotency_key: Option<String>,
+    /// The event's fields.
+    pub data: Value,
+    /// The previous event's hash; `""` at version 1.
+    pub prev_hash: String,
+    /// This event's hash (lowercase hex SHA-256).
+    pub hash: String,
+}
+
+impl StoredEvent {
+    /// The persisted form of the domain event this row holds.
+    pub fn encoded(&self) -> EncodedEvent {
+        EncodedEvent {
+            event_type: self.event_type.clone(),
+            schema_version: self.schema_version,
+            data: self.data.clone(),
+        }
+    }
+}
+
+/// One event to append, as decided by the domain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Its id (UUIDv7, time-ordered).
+    pub event_id: Uuid,
+    /// Type, schema version and data.
+    pub event: EncodedEvent,
+    /// Business date.
+    pub occurred_on: BusinessDate,
+}
+
+/// The version a writer decided against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// The stream must not exist yet (creating a project).
+    NoStream,
+    /// The stream must be at exactly this version.
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    /// The version number expected, 0 for no stream.
+    pub fn as_u64(self) -> u64 {
+        match self {
+            ExpectedVersion::NoStream => 0,
+            ExpectedVersion::Exact(v) => v,
+        }
+    }
+}
+
+/// Everything one command writes, atomically.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendRequest {
+    /// The project.
+    pub stream_id: Uuid,
+    /// The version decided against.
+    pub expected: ExpectedVersion,
+    /// The events, in order.
+    pub events: Vec<NewEvent>,
+    /// Who sent the command.
+    pub actor: Actor,
+    /// The request's correlation id.
+    pub correlation_id: Uuid,
+    /// What caused the command, if known.
+    pub causation_id: Option<Uuid>,
+    /// The response to keep under the client's idempotency key.
+    pub idempotency: Option<IdempotencyRecord>,
+    /// A project code to reserve for this stream.
+    pub reserve_code: Option<String>,
+}
+
+/// What an append did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The events were committed, with their positions and hashes.
+    Appended(Vec<StoredEvent>),
+    /// The actor had already used this idempotency key: nothing was
+    /// written; the caller compares fingerprints and replays or refuses.
+    AlreadyDone(IdempotencyRecord),
+}
+
+/// Limits on reading a stream; the default reads all of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamBound {
+    /// Only events with a version at or below this.
+    pub up_to_version: Option<u64>,
+    /// Only events recorded at or before this instant.
+    pub recorded_at_or_before: Option<DateTime<Utc>>,
+}
+
+/// The latest event of a stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamHead {
+    /// Current version.
+    pub version: u64,
+    /// Hash of the event at that version.
+    pub hash: String,
+}
+
+/// The current instant at the precision every backend keeps
+/// (microseconds), so an instant reads back exactly as it was hashed.
+pub fn now_micros() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The one text form of an instant: RFC 3339, UTC, six fractional digits.
+/// Fixed width, so text order is time order.
+pub fn format_instant(instant: &DateTime<Utc>) -> String {
+    instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+mod instant {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(instant: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&super::format_instant(instant))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,27 @@
+//! The record that makes a retried command harmless.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a command answered the first time, kept under the client's
+/// `Idempotency-Key` so a retry gets the same answer and appends nothing.
+///
+/// It is written in the same transaction as the command's events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The client's key.
+    pub key: String,
+    /// The token that used it; keys are scoped per token.
+    pub actor_id: String,
+    /// A hash of method, path and body: the same key with another request
+    /// is refused.
+    pub fingerprint: String,
+    /// The project the command acted on.
+    pub stream_id: Uuid,
+    /// HTTP status of the first response.
+    pub status: u16,
+    /// ETag of the first response, if any.
+    pub etag: Option<String>,
+    /// Body of the first response (JSON text).
+    pub body: String,
+}

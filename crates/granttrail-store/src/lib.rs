@@ -1,0 +1,96 @@
+//! # granttrail-store: the contract every event store keeps
+//!
+//! A project is one stream of events; every store backend (SQLite,
+//! PostgreSQL) implements [`EventStore`] with the same guarantees, checked
+//! by one conformance suite (`tests/store_conformance` in each backend).
+//!
+//! ## Main types
+//! - [`EventStore`]: append with an expected version, read a stream (up to
+//!   a version or a recorded-at instant), read the global log, the head of
+//!   a stream, idempotency records, and chain verification.
+//! - [`StoredEvent`]: an event with all its metadata, in the exact JSON
+//!   shape of `GET /api/v1/projects/{id}/events`.
+//! - [`chain`]: the hash chain of API.md (RFC 8785 + SHA-256) and its
+//!   verification, shared by every backend and by offline bundle checks.
+//! - [`StoreError`]: version conflict, duplicate code, corrupt stream,
+//!   backend unavailable.
+//! - [`TokenStore`]: bearer tokens, stored only as hashes.
+//!
+//! ## What this crate does not do
+//! No SQL and no IO of its own: backends live in `granttrail-store-*`.
+//! It does not decide or fold events; it stores what the domain decided.
+
+pub mod chain;
+mod error;
+mod event;
+mod idempotency;
+mod token;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use event::{
+    Actor, AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, StoredEvent, StreamBound,
+    StreamHead, format_instant, now_micros,
+};
+pub use idempotency::IdempotencyRecord;
+pub use token::{Role, TokenRecord, TokenStore};
+
+/// The event store. Every method is safe to call from many tasks at once.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends events to one stream if its version is `expected`.
+    ///
+    /// Atomically with the events it writes the idempotency record and the
+    /// project-code reservation of the request, so a crash never leaves one
+    /// without the other. Returns only after the commit is durable.
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
+
+    /// A stream's events in version order, optionally bounded.
+    async fn read_stream(
+        &self,
+        stream_id: Uuid,
+        bound: StreamBound,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Up to `limit` events of all streams with a position after `after`,
+    /// in commit order. Never skips an event that commits later with a
+    /// smaller position.
+    async fn read_all(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The current version and head hash of a stream, if it exists.
+    async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StreamHead>, StoreError>;
+
+    /// Every stream id, oldest first (for verifying the whole store).
+    async fn stream_ids(&self) -> Result<Vec<Uuid>, StoreError>;
+
+    /// The idempotency record an actor left under `key`, if any.
+    async fn find_idempotency(
+        &self,
+        actor_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// The highest committed position (0 for an empty store).
+    async fn last_position(&self) -> Result<i64, StoreError>;
+
+    /// Checks that the backend answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Recomputes a stream's hash chain and names the first bad version.
+    async fn verify_stream(&self, stream_id: Uuid) -> Result<chain::ChainReport, StoreError> {
+        let head = self.stream_head(stream_id).await?;
+        match self.read_stream(stream_id, StreamBound::default()).await {
+            Ok(events) => Ok(chain::verify(stream_id, &events, head.as_ref())),
+            Err(StoreError::CorruptStream {
+                version, reason, ..
+            }) => Ok(chain::ChainReport::unreadable(version, reason)),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// A notification channel carrying the last committed position, for
+    /// followers of the global log that would rather wait than poll.
+    fn subscribe(&self) -> tokio::sync::watch::Receiver<i64>;
+}

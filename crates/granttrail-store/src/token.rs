@@ -1,0 +1,74 @@
+//! Bearer tokens: who may call the API. Only a hash of each secret is kept.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The four roles of the API contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including token management.
+    Admin,
+    /// All commands and reads.
+    Staff,
+    /// All reads, audit trails, reports, exports, verification.
+    Auditor,
+    /// Its own organisation's projects: read, submit self-reports.
+    Executor,
+}
+
+impl Role {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+            Role::Auditor => "auditor",
+            Role::Executor => "executor",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(name: &str) -> Option<Role> {
+        [Role::Admin, Role::Staff, Role::Auditor, Role::Executor]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
+}
+
+/// A token as stored: never the secret itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Public id, shown in listings and recorded as the actor id.
+    pub id: Uuid,
+    /// Who or what holds it.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// The organisation of an executor token.
+    pub org_id: Option<String>,
+    /// SHA-256 of the secret, lowercase hex.
+    #[serde(skip_serializing)]
+    pub secret_hash: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked; revoked tokens authenticate nobody.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Where tokens live; implemented by each backend beside its events.
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    /// Stores a new token record.
+    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// The live (not revoked) token with this secret hash.
+    async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// Every token, newest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes a token; `false` if there was no such live token.
+    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+}

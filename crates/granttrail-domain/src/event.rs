@@ -131,7 +131,7 @@ pub struct EncodedEvent {
 }
 
 /// Why stored event data could not be turned back into an event.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
     /// The type name is none of the seven.
     #[error("unknown event type '{0}'")]

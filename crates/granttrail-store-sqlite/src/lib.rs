@@ -19,6 +19,7 @@
 //! It does not decide anything about projects; it stores what it is given
 //! and computes the hash chain (`granttrail_store::chain`).
 
+mod projections;
 mod rows;
 mod tokens;
 mod writer;

@@ -15,6 +15,7 @@
 //! - [`StoreError`]: version conflict, duplicate code, corrupt stream,
 //!   backend unavailable.
 //! - [`TokenStore`]: bearer tokens, stored only as hashes.
+//! - [`ProjectionStore`]: projection rows and checkpoints, written together.
 //!
 //! ## What this crate does not do
 //! No SQL and no IO of its own: backends live in `granttrail-store-*`.
@@ -24,6 +25,7 @@ pub mod chain;
 mod error;
 mod event;
 mod idempotency;
+mod projection;
 mod token;
 
 use async_trait::async_trait;
@@ -35,6 +37,7 @@ pub use event::{
     StreamHead, format_instant, now_micros,
 };
 pub use idempotency::IdempotencyRecord;
+pub use projection::{ProjectFilter, ProjectRow, ProjectionStore};
 pub use token::{Role, TokenRecord, TokenStore};
 
 /// The event store. Every method is safe to call from many tasks at once.

@@ -1,0 +1,269 @@
+//! Reading requests strictly: who is calling, the body, the preconditions.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use granttrail_app::{Caller, IdempotencyRequest};
+use granttrail_domain::{Command, CommandKind};
+use http::request::Parts;
+use http::{HeaderMap, StatusCode, header};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::problem::{InvalidField, Problem, unauthenticated};
+use crate::{ApiState, BODY_LIMIT};
+
+/// The caller, established from `Authorization: Bearer TOKEN`.
+pub struct Authenticated(pub Caller);
+
+impl FromRequestParts<ApiState> for Authenticated {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(unauthenticated(
+                "send Authorization: Bearer TOKEN (see granttrail token create)",
+            ));
+        };
+        let secret = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 256)
+            .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer TOKEN"))?;
+        Ok(Authenticated(state.app.authenticate(secret).await?))
+    }
+}
+
+/// A JSON request body: `Content-Type: application/json`, at most
+/// [`BODY_LIMIT`] bytes, syntactically JSON.
+pub struct JsonBody {
+    /// The parsed document.
+    pub value: Value,
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if media != "application/json"
+            && !(media.starts_with("application/") && media.ends_with("+json"))
+        {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "JSON required",
+                format!("send Content-Type: application/json (got '{content_type}')"),
+            ));
+        }
+        let too_large = || {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Body too large",
+                format!("the body is larger than {BODY_LIMIT} bytes"),
+            )
+        };
+        if request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > BODY_LIMIT)
+        {
+            return Err(too_large());
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    Problem::malformed_json(format!("the body could not be read: {rejection}"))
+                }
+            })?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| Problem::malformed_json(format!("the body is not valid JSON: {e}")))?;
+        Ok(JsonBody { value })
+    }
+}
+
+/// Escapes one JSON Pointer reference token (RFC 6901).
+fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{}", escape_token(key))),
+            Segment::Enum { variant } => Some(format!("/{}", escape_token(variant))),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// The name between the first pair of backticks in a serde message.
+fn quoted_name(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+/// Reads a command body of `kind`, reporting the first bad field with its
+/// JSON Pointer: unknown fields are a 400 (`unknown-field`), wrong types,
+/// missing fields and impossible values a 422 (`validation-failed`).
+pub fn read_command(kind: CommandKind, body: &Value) -> Result<Command, Problem> {
+    let mut track = serde_path_to_error::Track::new();
+    let deserializer = serde_path_to_error::Deserializer::new(body, &mut track);
+    match kind.read_body(deserializer) {
+        Ok(command) => Ok(command),
+        Err(error) => {
+            let path = track.path();
+            let mut pointer = pointer_of(&path);
+            let message = error.to_string();
+            if message.starts_with("unknown field") {
+                let field = quoted_name(&message).unwrap_or("?");
+                let token = format!("/{}", escape_token(field));
+                if !pointer.ends_with(&token) {
+                    pointer.push_str(&token);
+                }
+                let text = format!("'{field}' is not a field of this request; remove it");
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "unknown-field",
+                    "Unknown field",
+                    format!("{pointer}: {text}"),
+                )
+                .with_errors(vec![InvalidField {
+                    pointer,
+                    code: "unknown-field".into(),
+                    message: text,
+                }]));
+            }
+            let (code, text) = if message.starts_with("missing field") {
+                let field = quoted_name(&message).unwrap_or("?");
+                pointer.push_str(&format!("/{}", escape_token(field)));
+                ("required", format!("'{field}' is required"))
+            } else if message.starts_with("invalid type") {
+                ("invalid-type", message)
+            } else {
+                ("invalid-value", message)
+            };
+            Err(Problem::invalid(vec![InvalidField {
+                pointer,
+                code: code.into(),
+                message: text,
+            }]))
+        }
+    }
+}
+
+/// `If-Match` and `Idempotency-Key`, as the command path needs them.
+pub struct Preconditions {
+    /// The version the client last saw.
+    pub if_match: Option<u64>,
+    /// The client's idempotency key.
+    pub idempotency_key: Option<String>,
+    /// The request's correlation id (from `X-Request-Id` when it is a UUID).
+    pub correlation_id: Uuid,
+}
+
+impl Preconditions {
+    /// Reads the headers; a malformed value is a 400 naming the header.
+    pub fn from_headers(headers: &HeaderMap) -> Result<Preconditions, Problem> {
+        let if_match = match headers.get(header::IF_MATCH) {
+            None => None,
+            Some(value) => {
+                let text = value.to_str().unwrap_or("").trim();
+                let version = text
+                    .strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .and_then(|t| t.parse::<u64>().ok());
+                match version {
+                    Some(v) => Some(v),
+                    None => {
+                        return Err(Problem::bad_parameter(
+                            "If-Match",
+                            format!(
+                                "If-Match must be one ETag such as \"3\" (got '{text}'); '*' and weak tags are not accepted"
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        let idempotency_key = match headers.get("idempotency-key") {
+            None => None,
+            Some(value) => {
+                let key = value.to_str().unwrap_or("").trim();
+                if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(Problem::bad_parameter(
+                        "Idempotency-Key",
+                        "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                    ));
+                }
+                Some(key.to_owned())
+            }
+        };
+        let correlation_id = headers
+            .get(&crate::REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(Uuid::now_v7);
+        Ok(Preconditions {
+            if_match,
+            idempotency_key,
+            correlation_id,
+        })
+    }
+
+    /// The idempotency request for this command: the key and a fingerprint
+    /// of method, path and the canonical (RFC 8785) body, so that a retry
+    /// with reordered keys or other spacing still counts as the same.
+    pub fn idempotency(&self, path: &str, body: &Value) -> Option<IdempotencyRequest> {
+        let key = self.idempotency_key.clone()?;
+        let canonical = serde_jcs::to_vec(body).unwrap_or_default();
+        let mut hasher = Sha256::new();
+        hasher.update(b"POST ");
+        hasher.update(path.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(&canonical);
+        Some(IdempotencyRequest {
+            key,
+            fingerprint: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
+/// A path segment that must be a project (or token) id.
+pub fn parse_id(raw: &str) -> Result<Uuid, Problem> {
+    raw.parse().map_err(|_| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!(
+                "'{}' is not an id",
+                raw.chars().take(80).collect::<String>()
+            ),
+        )
+    })
+}

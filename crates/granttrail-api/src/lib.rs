@@ -1,0 +1,98 @@
+//! # granttrail-api: the HTTP edge
+//!
+//! An axum router implementing `../shared/spec/API.md`: the seven command
+//! routes, project reads (with time travel), events, tokens, health,
+//! readiness, Prometheus metrics and a generated OpenAPI 3.1 document.
+//!
+//! ## Main pieces
+//! - [`router`]: every route, with request ids, tracing, metrics and the
+//!   body limit layered on.
+//! - [`problem`]: the one place errors become RFC 9457 problem+json. Every
+//!   layer's error enum is mapped here, once; clients never see internal
+//!   error text.
+//! - `extract`: bearer authentication, strict JSON bodies with JSON
+//!   Pointers for bad fields, `If-Match` and `Idempotency-Key`.
+//! - [`metrics`]: request counts and latency by matched route, events
+//!   appended and store commit latency ([`metrics::MeteredStore`]).
+//!
+//! ## What this crate does not do
+//! No SQL and no business rules: it calls `granttrail-app` and maps the
+//! answers to HTTP.
+
+mod extract;
+pub mod metrics;
+pub mod problem;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use granttrail_app::App;
+use http::HeaderName;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use routes::openapi;
+
+/// Requests bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The header carrying the request id, set when the client sent none.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The use cases.
+    pub app: App,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Readiness beyond "the database answers" (projections caught up);
+    /// returns a reason when not ready.
+    pub readiness: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+}
+
+impl ApiState {
+    /// State with no readiness condition but the database.
+    pub fn new(app: App, metrics: Arc<metrics::Metrics>) -> ApiState {
+        ApiState {
+            app,
+            metrics,
+            readiness: Arc::new(|| None),
+        }
+    }
+}
+
+/// The whole HTTP API.
+pub fn router(state: ApiState) -> Router {
+    let metrics = state.metrics.clone();
+    routes::all(state)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::record,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str)
+                    .to_owned();
+                let request_id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned();
+                tracing::info_span!("request", method = %request.method(), route, request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+}

@@ -1,0 +1,158 @@
+//! The seven command routes. Each reads its body strictly, then runs the
+//! one command path of the app.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use granttrail_app::{CommandRequest, CommandResponse};
+use granttrail_domain::CommandKind;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use uuid::Uuid;
+
+use crate::ApiState;
+use crate::extract::{Authenticated, JsonBody, Preconditions, parse_id, read_command};
+use crate::problem::{ApiResult, Problem};
+
+async fn run(
+    state: &ApiState,
+    caller: &granttrail_app::Caller,
+    kind: CommandKind,
+    project_id: Uuid,
+    path: &str,
+    headers: &HeaderMap,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let preconditions = Preconditions::from_headers(headers)?;
+    let command = read_command(kind, &body.value)?;
+    let request = CommandRequest {
+        project_id,
+        command,
+        if_match: preconditions.if_match,
+        idempotency: preconditions.idempotency(path, &body.value),
+        correlation_id: preconditions.correlation_id,
+        causation_id: None,
+    };
+    let response = state.app.execute(caller, request).await?;
+    Ok(command_response(response))
+}
+
+fn command_response(response: CommandResponse) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
+    let mut http = (status, response.body).into_response();
+    let headers = http.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&response.etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(location) =
+            HeaderValue::from_str(&format!("/api/v1/projects/{}", response.project_id))
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    if response.replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    http
+}
+
+/// Sign a project (`ProjectSigned`).
+#[utoipa::path(post, path = "/api/v1/projects", tag = "commands",
+    request_body(content = Object, content_type = "application/json", description = "code?, title, programme, funder, executor {org_id, name}, communities [], applied_on, signed_on, period {start, end}, funding {matching_source, grant_amount?, matching_amount?, currency?}, indicators [{key, label, unit, target, comparison}], predecessor?"),
+    responses((status = 201, description = "created; Location and ETag \"1\""), (status = 409, description = "duplicate-code"), (status = 422, description = "validation-failed")),
+    security(("bearer" = [])))]
+pub(super) async fn sign_project(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    if headers.contains_key(header::IF_MATCH) {
+        return Err(Problem::bad_parameter(
+            "If-Match",
+            "a new project has no version to match; send no If-Match",
+        ));
+    }
+    let id = Uuid::now_v7();
+    run(
+        &state,
+        &caller,
+        CommandKind::Sign,
+        id,
+        "/api/v1/projects",
+        &headers,
+        body,
+    )
+    .await
+}
+
+macro_rules! command_route {
+    ($name:ident, $kind:expr, $path:literal, $event:literal, $body:literal) => {
+        #[doc = concat!("Append `", $event, "` to a project.")]
+        #[utoipa::path(post, path = $path, tag = "commands",
+            params(("id" = String, Path, description = "project id"),
+                   ("If-Match" = String, Header, description = "the ETag you last saw, e.g. \"3\""),
+                   ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+            request_body(content = Object, content_type = "application/json", description = $body),
+            responses((status = 200, description = "the new state, with its ETag"),
+                      (status = 409, description = "invalid-transition"), (status = 412, description = "version-conflict"),
+                      (status = 422, description = "validation-failed"), (status = 428, description = "precondition-required")),
+            security(("bearer" = [])))]
+        pub(super) async fn $name(
+            State(state): State<ApiState>,
+            Authenticated(caller): Authenticated,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            body: JsonBody,
+        ) -> ApiResult<Response> {
+            let project_id = parse_id(&id)?;
+            let path = $path.replace("{id}", &project_id.to_string());
+            run(&state, &caller, $kind, project_id, &path, &headers, body).await
+        }
+    };
+}
+
+command_route!(
+    extend_period,
+    CommandKind::Extend,
+    "/api/v1/projects/{id}/extensions",
+    "PeriodExtended",
+    "decided_on, new_end, reason, matching_source?"
+);
+command_route!(
+    submit_self_report,
+    CommandKind::SubmitSelfReport,
+    "/api/v1/projects/{id}/self-reports",
+    "SelfReportSubmitted",
+    "submitted_on, completed_on, actuals [{key, value, note?}], extra_outputs [{label, value, unit}]?, summary"
+);
+command_route!(
+    review_self_report,
+    CommandKind::Review,
+    "/api/v1/projects/{id}/reviews",
+    "SelfReportReviewed",
+    "reviewed_on, outcome (accepted|returned), comments?"
+);
+command_route!(
+    record_site_visit,
+    CommandKind::Visit,
+    "/api/v1/projects/{id}/site-visits",
+    "SiteVisited",
+    "visited_on, visitors [], findings, financial_check {vouchers_checked, budget_reconciled, compliant, notes?}"
+);
+command_route!(
+    draft_evaluation,
+    CommandKind::Draft,
+    "/api/v1/projects/{id}/drafts",
+    "EvaluationDrafted",
+    "drafted_on, process, problems [], suggestions [], conclusion (passed|failed), notes?"
+);
+command_route!(
+    finalize_evaluation,
+    CommandKind::Finalize,
+    "/api/v1/projects/{id}/finalization",
+    "EvaluationFinalized",
+    "finalized_on, approved_by"
+);

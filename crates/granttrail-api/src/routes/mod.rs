@@ -1,0 +1,79 @@
+//! Every route, registered once: the same list builds the router and the
+//! OpenAPI document, so the two cannot drift apart.
+
+mod commands;
+mod ops;
+mod reads;
+mod tokens;
+
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::ApiState;
+use crate::problem::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "granttrail",
+        description = "Event-sourced lifecycle of foundation-funded projects: commands, time travel, audit."
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(commands::sign_project, reads::list_projects))
+        .routes(routes!(reads::get_project))
+        .routes(routes!(reads::project_events))
+        .routes(routes!(commands::extend_period))
+        .routes(routes!(commands::submit_self_report))
+        .routes(routes!(commands::review_self_report))
+        .routes(routes!(commands::record_site_visit))
+        .routes(routes!(commands::draft_evaluation))
+        .routes(routes!(commands::finalize_evaluation))
+        .routes(routes!(tokens::create_token, tokens::list_tokens))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(ops::openapi_json))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+}
+
+/// The OpenAPI 3.1 document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The router with state applied, and problem+json for unknown routes and
+/// methods.
+pub(crate) fn all(state: ApiState) -> Router {
+    let (router, _) = api().split_for_parts();
+    router
+        .fallback(|| async { Problem::not_found() })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this path does not accept that method",
+            )
+        })
+        .with_state(state)
+}

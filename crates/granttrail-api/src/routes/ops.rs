@@ -1,0 +1,56 @@
+//! Health, readiness, metrics and the API's own description.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde_json::json;
+
+use crate::ApiState;
+use crate::extract::Authenticated;
+use crate::problem::{ApiResult, unavailable};
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive")))]
+pub(super) async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// Readiness: the database answers and projections are caught up.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready"), (status = 503, description = "not ready, with the reason")))]
+pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
+    if let Err(error) = state.app.store().ping().await {
+        tracing::warn!(%error, "not ready: the store does not answer");
+        return unavailable("the database does not answer").into_response();
+    }
+    match (state.readiness)() {
+        None => Json(json!({"status": "ready"})).into_response(),
+        Some(reason) => unavailable(&reason).into_response(),
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
+pub(super) async fn metrics(State(state): State<ApiState>) -> Response {
+    match state.metrics.encode() {
+        Ok(text) => {
+            let mut response = (StatusCode::OK, text).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            response
+        }
+        Err(_) => unavailable("metrics could not be encoded").into_response(),
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1")), security(("bearer" = [])))]
+pub(super) async fn openapi_json(Authenticated(_): Authenticated) -> ApiResult<Response> {
+    Ok(Json(super::openapi()).into_response())
+}

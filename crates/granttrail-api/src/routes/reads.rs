@@ -1,0 +1,184 @@
+//! Project reads: the list, one project at any point, its events.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use granttrail_app::ProjectListQuery;
+use granttrail_domain::{BusinessDate, Stage};
+use granttrail_projections::PointInTime;
+use http::{HeaderValue, header};
+use serde::Deserialize;
+
+use crate::ApiState;
+use crate::extract::{Authenticated, parse_id};
+use crate::problem::{ApiResult, Problem};
+
+/// Query of `GET /api/v1/projects/{id}`: at most one point in time.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PointQuery {
+    version: Option<String>,
+    known_at: Option<String>,
+    as_of: Option<String>,
+}
+
+impl PointQuery {
+    fn point(&self) -> Result<PointInTime, Problem> {
+        match (&self.version, &self.known_at, &self.as_of) {
+            (None, None, None) => Ok(PointInTime::Latest),
+            (Some(v), None, None) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v >= 1)
+                .map(PointInTime::Version)
+                .ok_or_else(|| {
+                    Problem::bad_parameter(
+                        "version",
+                        format!("'{v}' is not a version (1, 2, 3, …)"),
+                    )
+                }),
+            (None, Some(t), None) => DateTime::parse_from_rfc3339(t)
+                .map(|t| PointInTime::KnownAt(t.with_timezone(&Utc)))
+                .map_err(|_| {
+                    Problem::bad_parameter(
+                        "known_at",
+                        format!("'{t}' is not an RFC 3339 instant such as 2023-02-14T09:00:00Z"),
+                    )
+                }),
+            (None, None, Some(d)) => BusinessDate::parse(d)
+                .map(PointInTime::AsOf)
+                .map_err(|e| Problem::bad_parameter("as_of", e)),
+            _ => Err(Problem::bad_parameter(
+                "version",
+                "give at most one of version, known_at and as_of",
+            )),
+        }
+    }
+}
+
+fn query<T: for<'de> Deserialize<'de> + Default>(
+    raw: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, Problem> {
+    raw.map(|Query(q)| q)
+        .map_err(|e| Problem::bad_parameter("query", e.body_text()))
+}
+
+/// A project's state: current, or at `version`, `known_at` or `as_of`.
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "reads",
+    params(("id" = String, Path, description = "project id"),
+           ("version" = Option<u64>, Query, description = "state after this version"),
+           ("known_at" = Option<String>, Query, description = "state as recorded at or before this RFC 3339 instant"),
+           ("as_of" = Option<String>, Query, description = "state from events whose business date is on or before this date")),
+    responses((status = 200, description = "the state, with ETag"), (status = 404, description = "not-found")),
+    security(("bearer" = [])))]
+pub(super) async fn get_project(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    point: Result<Query<PointQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let point = query(point)?.point()?;
+    let view = state.app.project(&caller, id, point).await?;
+    let etag = view.etag();
+    let mut response = Json(view).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// Every stored event of a project with its metadata and hashes, oldest
+/// first.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/events", tag = "reads",
+    params(("id" = String, Path, description = "project id")),
+    responses((status = 200, description = "a JSON array of events"), (status = 404, description = "not-found")),
+    security(("bearer" = [])))]
+pub(super) async fn project_events(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    Ok(Json(state.app.events(&caller, id).await?).into_response())
+}
+
+/// Query of the project list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    stage: Option<String>,
+    executor: Option<String>,
+    overdue: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    fn parse(self) -> Result<ProjectListQuery, Problem> {
+        let stage = match self.stage.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(Stage::parse(s).ok_or_else(|| {
+                let known: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+                Problem::bad_parameter(
+                    "stage",
+                    format!("'{s}' is not a stage; use one of {}", known.join(", ")),
+                )
+            })?),
+        };
+        let overdue = match self.overdue.as_deref() {
+            None | Some("") => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(other) => {
+                return Err(Problem::bad_parameter(
+                    "overdue",
+                    format!("'{other}' is not true or false"),
+                ));
+            }
+        };
+        let limit = match self.limit.as_deref() {
+            None | Some("") => 50,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=500).contains(l))
+                .ok_or_else(|| {
+                    Problem::bad_parameter("limit", format!("'{l}' is not a limit from 1 to 500"))
+                })?,
+        };
+        let cursor = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(c.parse().map_err(|_| {
+                Problem::bad_parameter("cursor", "the cursor is not one this server issued")
+            })?),
+        };
+        Ok(ProjectListQuery {
+            stage,
+            executor: self.executor.filter(|e| !e.is_empty()),
+            overdue,
+            limit,
+            cursor,
+        })
+    }
+}
+
+/// Projects, filtered and paginated by a cursor that stays stable while
+/// projects are added.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "reads",
+    params(("stage" = Option<String>, Query, description = "only projects in this stage"),
+           ("executor" = Option<String>, Query, description = "only this executing organisation's projects"),
+           ("overdue" = Option<bool>, Query, description = "only (or no) overdue projects"),
+           ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (50)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
+    responses((status = 200, description = "{items, next_cursor}")),
+    security(("bearer" = [])))]
+pub(super) async fn list_projects(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    raw: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let query = query(raw)?.parse()?;
+    Ok(Json(state.app.list_projects(&caller, query).await?).into_response())
+}

@@ -1,0 +1,105 @@
+//! Token management, for admins only.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use granttrail_store::Role;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::ApiState;
+use crate::extract::{Authenticated, JsonBody, parse_id};
+use crate::problem::{ApiResult, InvalidField, Problem};
+
+fn admin_only(caller: &granttrail_app::Caller) -> Result<(), Problem> {
+    if caller.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "only admins manage tokens",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    role: String,
+    #[serde(default)]
+    org_id: Option<String>,
+}
+
+/// Create a token; the secret is in this response only.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+    request_body(content = Object, content_type = "application/json", description = "name, role (admin|staff|auditor|executor), org_id (executors only)"),
+    responses((status = 201, description = "{id, name, role, org_id, token}"), (status = 403, description = "forbidden")),
+    security(("bearer" = [])))]
+pub(super) async fn create_token(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    admin_only(&caller)?;
+    let request: NewToken = serde_json::from_value(body.value).map_err(|e| {
+        Problem::invalid(vec![InvalidField {
+            pointer: String::new(),
+            code: "invalid-value".into(),
+            message: e.to_string(),
+        }])
+    })?;
+    let role = Role::parse(&request.role).ok_or_else(|| {
+        Problem::invalid(vec![InvalidField {
+            pointer: "/role".into(),
+            code: "invalid-value".into(),
+            message: format!(
+                "'{}' is not a role (admin, staff, auditor, executor)",
+                request.role
+            ),
+        }])
+    })?;
+    let issued = state
+        .app
+        .create_token(&request.name, role, request.org_id.as_deref())
+        .await?;
+    let body = json!({
+        "id": issued.record.id,
+        "name": issued.record.name,
+        "role": issued.record.role,
+        "org_id": issued.record.org_id,
+        "created_at": granttrail_store::format_instant(&issued.record.created_at),
+        "token": issued.secret,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Every token (never the secrets).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, description = "a JSON array of tokens")),
+    security(("bearer" = [])))]
+pub(super) async fn list_tokens(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
+    admin_only(&caller)?;
+    Ok(Json(state.app.list_tokens().await?).into_response())
+}
+
+/// Revoke a token.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "token id")),
+    responses((status = 204, description = "revoked"), (status = 404, description = "no such live token")),
+    security(("bearer" = [])))]
+pub(super) async fn revoke_token(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    admin_only(&caller)?;
+    state.app.revoke_token(parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

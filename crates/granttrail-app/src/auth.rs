@@ -1,0 +1,138 @@
+//! Who is calling, and the tokens that say so.
+
+use granttrail_store::{Actor, Role, TokenRecord, now_micros};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{App, AppError};
+
+/// Who is asking, as established from their bearer token (or, for the
+/// CLI, from the operator at the terminal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// Recorded on every event the caller causes.
+    pub actor: Actor,
+    /// What the caller may do.
+    pub role: Role,
+}
+
+impl Caller {
+    /// The caller behind a token.
+    pub fn from_token(token: &TokenRecord) -> Caller {
+        Caller {
+            actor: Actor {
+                id: token.id.to_string(),
+                name: token.name.clone(),
+                role: token.role.as_str().to_owned(),
+                org_id: token.org_id.clone(),
+            },
+            role: token.role,
+        }
+    }
+
+    /// The operator running the CLI on the server (imports): acts with
+    /// staff rights, recorded as role `operator`.
+    pub fn operator(name: &str) -> Caller {
+        Caller {
+            actor: Actor {
+                id: "operator".to_owned(),
+                name: name.to_owned(),
+                role: "operator".to_owned(),
+                org_id: None,
+            },
+            role: Role::Staff,
+        }
+    }
+
+    /// Whether the caller may see projects of `org_id`.
+    pub fn sees_org(&self, org_id: &str) -> bool {
+        self.role != Role::Executor || self.actor.org_id.as_deref() == Some(org_id)
+    }
+}
+
+/// A freshly created token: the record, and the secret shown exactly once.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    /// What is stored.
+    pub record: TokenRecord,
+    /// The bearer secret; only its hash is kept.
+    pub secret: String,
+}
+
+/// The stored form of a bearer secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl App {
+    /// Creates a token. Executors must name their organisation; other
+    /// roles must not.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: Role,
+        org_id: Option<&str>,
+    ) -> Result<IssuedToken, AppError> {
+        let name = name.trim();
+        let bad = |message: &str| AppError::BadParameter {
+            parameter: "token".to_owned(),
+            message: message.to_owned(),
+        };
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(bad("a token needs a name of 1 to 200 characters"));
+        }
+        let org_id = org_id.map(str::trim).filter(|o| !o.is_empty());
+        match (role, org_id) {
+            (Role::Executor, None) => {
+                return Err(bad("an executor token needs an organisation (--org)"));
+            }
+            (Role::Executor, Some(_)) | (_, None) => {}
+            (_, Some(_)) => return Err(bad("only executor tokens belong to an organisation")),
+        }
+        let secret = format!("gt_{}", hex::encode(rand::random::<[u8; 32]>()));
+        let record = TokenRecord {
+            id: Uuid::now_v7(),
+            name: name.to_owned(),
+            role,
+            org_id: org_id.map(str::to_owned),
+            secret_hash: hash_secret(&secret),
+            created_at: now_micros(),
+            revoked_at: None,
+        };
+        self.tokens.create_token(&record).await?;
+        Ok(IssuedToken { record, secret })
+    }
+
+    /// Every token, newest first (never their secrets).
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, AppError> {
+        Ok(self.tokens.list_tokens().await?)
+    }
+
+    /// Revokes a token; revoked tokens authenticate nobody.
+    pub async fn revoke_token(&self, id: Uuid) -> Result<(), AppError> {
+        if self.tokens.revoke_token(id, now_micros()).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// The caller a bearer secret belongs to.
+    pub async fn authenticate(&self, secret: &str) -> Result<Caller, AppError> {
+        match self.tokens.find_token(&hash_secret(secret)).await? {
+            Some(token) => Ok(Caller::from_token(&token)),
+            None => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// Whether any live admin token exists (the server tells a first-time
+    /// operator how to make one).
+    pub async fn has_admin_token(&self) -> Result<bool, AppError> {
+        Ok(self
+            .tokens
+            .list_tokens()
+            .await?
+            .iter()
+            .any(|t| t.role == Role::Admin && t.revoked_at.is_none()))
+    }
+}

@@ -1,0 +1,216 @@
+//! Running a command: the one path shared by the API and `granttrail import`.
+
+use granttrail_domain::{Command, CommandKind, Project, decide, evolve};
+use granttrail_projections::{PointInTime, ProjectView, state_at};
+use granttrail_store::{
+    AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, NewEvent, Role, StreamBound,
+};
+use uuid::Uuid;
+
+use crate::{App, AppError, Caller};
+
+/// The client's idempotency key and a fingerprint of its request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRequest {
+    /// `Idempotency-Key`.
+    pub key: String,
+    /// Hash of method, path and canonical body; a different request under
+    /// the same key is refused.
+    pub fingerprint: String,
+}
+
+/// A command addressed to a project.
+#[derive(Clone, Debug)]
+pub struct CommandRequest {
+    /// The project: a fresh id when signing.
+    pub project_id: Uuid,
+    /// What to do.
+    pub command: Command,
+    /// The version the caller last saw (`If-Match`); required unless
+    /// signing.
+    pub if_match: Option<u64>,
+    /// The caller's idempotency key, if any.
+    pub idempotency: Option<IdempotencyRequest>,
+    /// Groups everything this request causes.
+    pub correlation_id: Uuid,
+    /// What caused this request, if the caller said.
+    pub causation_id: Option<Uuid>,
+}
+
+/// The answer to a command, kept verbatim for idempotent replays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandResponse {
+    /// The project acted on.
+    pub project_id: Uuid,
+    /// 201 for a new project, 200 otherwise.
+    pub status: u16,
+    /// `"N"`: the project's version after the command.
+    pub etag: String,
+    /// The project's new state as JSON text.
+    pub body: String,
+    /// True when this answer is a replay of an earlier one.
+    pub replayed: bool,
+}
+
+impl CommandResponse {
+    fn replay(record: IdempotencyRecord) -> CommandResponse {
+        CommandResponse {
+            project_id: record.stream_id,
+            status: record.status,
+            etag: record.etag.unwrap_or_default(),
+            body: record.body,
+            replayed: true,
+        }
+    }
+}
+
+/// Whether a role may send a command of this kind at all.
+fn may_command(role: Role, kind: CommandKind) -> bool {
+    match role {
+        Role::Admin | Role::Staff => true,
+        Role::Executor => kind == CommandKind::SubmitSelfReport,
+        Role::Auditor => false,
+    }
+}
+
+impl App {
+    /// Runs one command for `caller`.
+    ///
+    /// In order: an idempotent retry is answered from its record; the
+    /// project must exist and be visible to the caller (404); the role must
+    /// allow the command (403); `If-Match` must be present (428) and
+    /// current (412); then the domain decides (409/422); the append is
+    /// conditional on the version decided against, so a concurrent writer
+    /// turns into 412, never a lost update.
+    pub async fn execute(
+        &self,
+        caller: &Caller,
+        request: CommandRequest,
+    ) -> Result<CommandResponse, AppError> {
+        if let Some(idem) = &request.idempotency
+            && let Some(previous) = self
+                .store
+                .find_idempotency(&caller.actor.id, &idem.key)
+                .await?
+        {
+            return replay_or_refuse(previous, idem);
+        }
+        let kind = request.command.kind();
+        let creating = kind == CommandKind::Sign;
+        let state = if creating {
+            None
+        } else {
+            let stored = self
+                .store
+                .read_stream(request.project_id, StreamBound::default())
+                .await?;
+            match state_at(&stored, PointInTime::Latest)? {
+                Some(project) if caller.sees_org(&project.executor.org_id) => Some(project),
+                _ => return Err(AppError::NotFound),
+            }
+        };
+        if !may_command(caller.role, kind) {
+            return Err(AppError::Forbidden(format!(
+                "the {} role may not {}",
+                caller.role.as_str(),
+                kind
+            )));
+        }
+        if creating && caller.role == Role::Executor {
+            return Err(AppError::Forbidden(
+                "executors may not sign projects".into(),
+            ));
+        }
+        if let Some(project) = &state {
+            match request.if_match {
+                None => return Err(AppError::PreconditionRequired),
+                Some(v) if v != project.version => {
+                    return Err(AppError::VersionMismatch {
+                        expected: v,
+                        current: project.version,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        let events = decide(state.as_ref(), &request.command)?;
+        let mut next: Option<Project> = state.clone();
+        for event in &events {
+            next = Some(evolve(next, event).map_err(|e| AppError::Corrupt(e.to_string()))?);
+        }
+        let Some(next) = next else {
+            return Err(AppError::Corrupt("a command produced no state".into()));
+        };
+        let reserve_code = match &request.command {
+            Command::SignProject(sign) => next.code.clone().filter(|_| sign.code.is_some()),
+            _ => None,
+        };
+        let view = ProjectView::new(request.project_id, next, self.today());
+        let response = CommandResponse {
+            project_id: request.project_id,
+            status: if creating { 201 } else { 200 },
+            etag: view.etag(),
+            body: serde_json::to_string(&view).map_err(|e| AppError::Corrupt(e.to_string()))?,
+            replayed: false,
+        };
+        let idempotency = request.idempotency.as_ref().map(|idem| IdempotencyRecord {
+            key: idem.key.clone(),
+            actor_id: caller.actor.id.clone(),
+            fingerprint: idem.fingerprint.clone(),
+            stream_id: request.project_id,
+            status: response.status,
+            etag: Some(response.etag.clone()),
+            body: response.body.clone(),
+        });
+        let append = AppendRequest {
+            stream_id: request.project_id,
+            expected: match &state {
+                None => ExpectedVersion::NoStream,
+                Some(project) => ExpectedVersion::Exact(project.version),
+            },
+            events: events
+                .iter()
+                .map(|e| NewEvent {
+                    event_id: Uuid::now_v7(),
+                    event: e.encode(),
+                    occurred_on: e.occurred_on(),
+                })
+                .collect(),
+            actor: caller.actor.clone(),
+            correlation_id: request.correlation_id,
+            causation_id: request.causation_id,
+            idempotency,
+            reserve_code,
+        };
+        match self.store.append(append).await? {
+            AppendOutcome::Appended(stored) => {
+                tracing::info!(
+                    project = %request.project_id,
+                    command = %kind,
+                    version = stored.last().map_or(0, |e| e.version),
+                    "command accepted"
+                );
+                Ok(response)
+            }
+            AppendOutcome::AlreadyDone(previous) => match &request.idempotency {
+                Some(idem) => replay_or_refuse(previous, idem),
+                None => Err(AppError::Corrupt(
+                    "an idempotent replay without a key".into(),
+                )),
+            },
+        }
+    }
+}
+
+fn replay_or_refuse(
+    previous: IdempotencyRecord,
+    request: &IdempotencyRequest,
+) -> Result<CommandResponse, AppError> {
+    if previous.fingerprint == request.fingerprint {
+        Ok(CommandResponse::replay(previous))
+    } else {
+        Err(AppError::IdempotencyKeyReused {
+            key: request.key.clone(),
+        })
+    }
+}

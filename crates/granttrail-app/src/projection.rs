@@ -1,0 +1,220 @@
+//! The projection runner: follows the global log and keeps the project
+//! list (current state of every project) up to date.
+
+use std::collections::HashMap;
+
+use granttrail_domain::{Project, ProjectEvent, Stage, evolve};
+use granttrail_projections::ProjectView;
+use granttrail_store::{ProjectFilter, ProjectRow, StoredEvent};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{App, AppError, Caller};
+
+/// The name of the current-state projection (its checkpoint row).
+pub const PROJECT_LIST: &str = "project_list";
+
+/// How many events one catch-up step reads and writes at once.
+const PAGE: u32 = 1000;
+
+/// A request for the project list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectListQuery {
+    /// Only this stage.
+    pub stage: Option<Stage>,
+    /// Only this executing organisation.
+    pub executor: Option<String>,
+    /// Only overdue (or only not overdue) projects, judged today.
+    pub overdue: Option<bool>,
+    /// Page size.
+    pub limit: u32,
+    /// The last id of the previous page.
+    pub cursor: Option<Uuid>,
+}
+
+/// One page of the project list.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectPage {
+    /// The projects, oldest first.
+    pub items: Vec<ProjectView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Folds new events onto a projected project, skipping any the row
+/// already holds: applying a page twice (two runners, a crash between
+/// writes) cannot apply an event twice.
+fn apply(project: Option<Project>, stored: &StoredEvent) -> Result<Option<Project>, AppError> {
+    if project
+        .as_ref()
+        .is_some_and(|p| p.version >= stored.version)
+    {
+        return Ok(project);
+    }
+    let event = ProjectEvent::decode_parts(&stored.event_type, stored.schema_version, &stored.data)
+        .map_err(|e| AppError::Corrupt(format!("event at position {}: {e}", stored.position)))?;
+    evolve(project, &event)
+        .map(Some)
+        .map_err(|e| AppError::Corrupt(format!("event at position {}: {e}", stored.position)))
+}
+
+impl App {
+    /// Applies every event after the projection's checkpoint, page by
+    /// page; returns the new checkpoint. Calls are serialised within a
+    /// process, and rows remember their version, so at most one
+    /// application of each event ever lands.
+    pub async fn catch_up_projections(&self) -> Result<i64, AppError> {
+        let _one_at_a_time = self.projecting.lock().await;
+        let mut checkpoint = self.projections.checkpoint(PROJECT_LIST).await?;
+        loop {
+            let events = self.store.read_all(checkpoint, PAGE).await?;
+            let Some(last) = events.last() else { break };
+            let last_position = last.position;
+            self.apply_page(&events, last_position).await?;
+            checkpoint = last_position;
+            self.projected.send_replace(checkpoint);
+            if events.len() < PAGE as usize {
+                break;
+            }
+        }
+        self.projected.send_replace(checkpoint);
+        Ok(checkpoint)
+    }
+
+    async fn apply_page(&self, events: &[StoredEvent], checkpoint: i64) -> Result<(), AppError> {
+        let mut ids: Vec<Uuid> = events.iter().map(|e| e.stream_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut projects: HashMap<Uuid, Option<Project>> = HashMap::with_capacity(ids.len());
+        for row in self.projections.load_projects(&ids).await? {
+            let project: Project = serde_json::from_value(row.state)
+                .map_err(|e| AppError::Corrupt(format!("project_list row {}: {e}", row.id)))?;
+            projects.insert(row.id, Some(project));
+        }
+        for event in events {
+            let slot = projects.entry(event.stream_id).or_insert(None);
+            *slot = apply(slot.take(), event)?;
+        }
+        let rows: Vec<ProjectRow> = projects
+            .into_iter()
+            .filter_map(|(id, project)| project.map(|p| (id, p)))
+            .map(|(id, project)| ProjectRow {
+                id,
+                version: project.version,
+                stage: project.stage.as_str().to_owned(),
+                executor_org_id: project.executor.org_id.clone(),
+                planned_end: project.period.end,
+                state: serde_json::to_value(&project).unwrap_or_default(),
+            })
+            .collect();
+        self.projections
+            .save_projects(PROJECT_LIST, &rows, checkpoint)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the projection and applies the whole log again, calling
+    /// `progress(applied_position, last_position)` after each page.
+    pub async fn rebuild_projections(
+        &self,
+        mut progress: impl FnMut(i64, i64),
+    ) -> Result<i64, AppError> {
+        let _one_at_a_time = self.projecting.lock().await;
+        self.projections.reset(PROJECT_LIST).await?;
+        let target = self.store.last_position().await?;
+        let mut checkpoint = 0;
+        loop {
+            let events = self.store.read_all(checkpoint, PAGE).await?;
+            let Some(last) = events.last() else { break };
+            let last_position = last.position;
+            self.apply_page(&events, last_position).await?;
+            checkpoint = last_position;
+            progress(checkpoint, target.max(checkpoint));
+        }
+        self.projected.send_replace(checkpoint);
+        Ok(checkpoint)
+    }
+
+    /// How far the projection trails the log, in events' positions.
+    pub async fn projection_lag(&self) -> Result<i64, AppError> {
+        let head = self.store.last_position().await?;
+        let checkpoint = self.projections.checkpoint(PROJECT_LIST).await?;
+        Ok((head - checkpoint).max(0))
+    }
+
+    /// How many positions the project list trails the last commit this
+    /// process saw; cheap enough for every readiness probe.
+    pub fn projection_behind(&self) -> i64 {
+        let committed = *self.store.subscribe().borrow();
+        (committed - *self.projected.borrow()).max(0)
+    }
+
+    /// Keeps the projection caught up until `shutdown` resolves: wakes on
+    /// every local commit, and at least once a second for writes made by
+    /// other processes sharing the database.
+    pub async fn run_projections(&self, shutdown: impl std::future::Future<Output = ()>) {
+        let mut commits = self.store.subscribe();
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(error) = self.catch_up_projections().await {
+                tracing::error!(%error, "projection catch-up failed; retrying");
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = commits.changed() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// A page of the project list. The list reflects every command
+    /// acknowledged before the request: it catches the projection up
+    /// first when it trails.
+    pub async fn list_projects(
+        &self,
+        caller: &Caller,
+        query: ProjectListQuery,
+    ) -> Result<ProjectPage, AppError> {
+        let head = self.store.last_position().await?;
+        if *self.projected.borrow() < head {
+            self.catch_up_projections().await?;
+        }
+        // An executor sees only its own organisation, whatever it asks.
+        let executor = match (&caller.actor.org_id, caller.role) {
+            (Some(own), granttrail_store::Role::Executor) => match &query.executor {
+                Some(asked) if asked != own => {
+                    return Ok(ProjectPage {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    });
+                }
+                _ => Some(own.clone()),
+            },
+            _ => query.executor.clone(),
+        };
+        let today = self.today();
+        let filter = ProjectFilter {
+            stage: query.stage.map(|s| s.as_str().to_owned()),
+            executor,
+            overdue_on: query.overdue.map(|o| (o, today)),
+            after: query.cursor,
+            limit: query.limit,
+        };
+        let rows = self.projections.list_projects(&filter).await?;
+        let full_page = rows.len() == query.limit as usize;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                serde_json::from_value::<Project>(row.state)
+                    .map(|project| ProjectView::new(row.id, project, today))
+                    .map_err(|e| AppError::Corrupt(format!("project_list row {}: {e}", row.id)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if full_page {
+            items.last().map(|v| v.id.to_string())
+        } else {
+            None
+        };
+        Ok(ProjectPage { items, next_cursor })
+    }
+}

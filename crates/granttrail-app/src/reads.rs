@@ -1,0 +1,58 @@
+//! Reading projects and their history.
+
+use granttrail_projections::{PointInTime, ProjectView, state_at};
+use granttrail_store::{StoredEvent, StreamBound};
+use uuid::Uuid;
+
+use crate::{App, AppError, Caller};
+
+impl App {
+    /// A project's stored events, oldest first, if the caller may see it.
+    pub async fn events(&self, caller: &Caller, id: Uuid) -> Result<Vec<StoredEvent>, AppError> {
+        let events = self.store.read_stream(id, StreamBound::default()).await?;
+        match state_at(&events, PointInTime::Version(1))? {
+            Some(first) if caller.sees_org(&first.executor.org_id) => Ok(events),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// A project's state at a point in its history.
+    pub async fn project(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        point: PointInTime,
+    ) -> Result<ProjectView, AppError> {
+        // Narrow the read in the store where the bound is a column.
+        let bound = match point {
+            PointInTime::Version(v) => StreamBound {
+                up_to_version: Some(v),
+                recorded_at_or_before: None,
+            },
+            PointInTime::KnownAt(instant) => StreamBound {
+                up_to_version: None,
+                recorded_at_or_before: Some(instant),
+            },
+            PointInTime::Latest | PointInTime::AsOf(_) => StreamBound::default(),
+        };
+        let events = self.store.read_stream(id, bound).await?;
+        if let PointInTime::Version(v) = point {
+            let head = events.last().map_or(0, |e| e.version);
+            if v > head && head > 0 {
+                return Err(AppError::BadParameter {
+                    parameter: "version".into(),
+                    message: format!("the project has {head} versions; there is no version {v}"),
+                });
+            }
+        }
+        let visible = state_at(&events, PointInTime::Version(1))?
+            .is_some_and(|first| caller.sees_org(&first.executor.org_id));
+        if !visible {
+            return Err(AppError::NotFound);
+        }
+        match state_at(&events, point)? {
+            Some(project) => Ok(ProjectView::new(id, project, self.today())),
+            None => Err(AppError::NotFound),
+        }
+    }
+}

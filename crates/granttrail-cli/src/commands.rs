@@ -1,0 +1,324 @@
+//! One function per subcommand.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use granttrail_api::metrics::Metrics;
+use granttrail_api::{ApiState, router};
+use granttrail_app::{App, Caller, CommandRequest};
+use granttrail_domain::{BusinessDate, CommandKind};
+use granttrail_projections::PointInTime;
+use granttrail_store::{Role, format_instant};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::settings::Settings;
+use crate::wiring;
+use crate::{Command, TokenAction};
+
+/// Runs one subcommand; `Err` carries the message for stderr.
+pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, String> {
+    let metrics = Arc::new(Metrics::new());
+    let app = wiring::open(&settings, metrics.clone()).await?;
+    match command {
+        Command::Serve { .. } => serve(app, metrics, &settings).await,
+        Command::Token { action } => token(&app, action).await,
+        Command::Import { file } => import(&app, &file).await,
+        Command::Replay {
+            project_id,
+            version,
+            known_at,
+            as_of,
+        } => replay(&app, &project_id, version, known_at, as_of).await,
+        Command::Rebuild => rebuild(&app).await,
+        Command::Verify => verify(&app).await,
+    }
+}
+
+async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<ExitCode, String> {
+    if !app.has_admin_token().await.map_err(|e| e.to_string())? {
+        tracing::warn!(
+            "no admin token exists yet; every /api/v1 route needs a token. Create the first one with: \
+             granttrail token create --role admin --name \"your name\""
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let projector = {
+        let app = app.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            app.run_projections(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+        })
+    };
+    let max_lag = settings.projection_max_lag;
+    let lagging = app.clone();
+    let mut state = ApiState::new(app, metrics);
+    state.readiness = Arc::new(move || {
+        let behind = lagging.projection_behind();
+        (behind > max_lag).then(|| format!("the project list is {behind} events behind the log"))
+    });
+    tracing::info!(%address, "granttrail listening");
+    eprintln!("granttrail listening on http://{address}");
+
+    let grace = Duration::from_secs(settings.shutdown_grace_seconds);
+    let mut signalled = stopped.clone();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop.send(true);
+    });
+    tokio::select! {
+        result = server => result.map_err(|e| format!("server error: {e}"))?,
+        // Once the signal came, in-flight requests get `grace` to finish.
+        _ = async {
+            let _ = signalled.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!("grace period over; exiting with requests still in flight"),
+    }
+    let _ = projector.await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}
+
+async fn token(app: &App, action: TokenAction) -> Result<ExitCode, String> {
+    match action {
+        TokenAction::Create { role, name, org } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                format!("'{role}' is not a role (admin, staff, auditor, executor)")
+            })?;
+            let issued = app
+                .create_token(&name, role, org.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", issued.secret);
+        }
+        TokenAction::List => {
+            for token in app.list_tokens().await.map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    token.id,
+                    token.role.as_str(),
+                    token.org_id.as_deref().unwrap_or("-"),
+                    token.name,
+                    format_instant(&token.created_at),
+                    token
+                        .revoked_at
+                        .as_ref()
+                        .map_or("live".to_owned(), |t| format!(
+                            "revoked {}",
+                            format_instant(t)
+                        )),
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            let id: Uuid = id
+                .parse()
+                .map_err(|_| format!("'{id}' is not a token id"))?;
+            app.revoke_token(id)
+                .await
+                .map_err(|_| format!("no live token {id}"))?;
+            eprintln!("revoked {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(app: &App, file: &std::path::Path) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let fixture: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+    if fixture["format"] != "granttrail-fixture/1" {
+        return Err(format!(
+            "{} is not a granttrail-fixture/1 file",
+            file.display()
+        ));
+    }
+    let Some(projects) = fixture["projects"].as_array() else {
+        return Err(format!("{} has no \"projects\" to import", file.display()));
+    };
+    let operator = Caller::operator("granttrail import");
+    for project in projects {
+        let reference = project["ref"].as_str().unwrap_or("?");
+        let id = Uuid::now_v7();
+        let mut version = None;
+        let mut stage = String::new();
+        for (n, step) in project["commands"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let kind: CommandKind = serde_json::from_value(step["command"].clone())
+                .map_err(|e| format!("{reference} command {n}: {e}"))?;
+            let command = kind
+                .read_body(&step["body"])
+                .map_err(|e| format!("{reference} command {n} ({kind}): {e}"))?;
+            let response = app
+                .execute(
+                    &operator,
+                    CommandRequest {
+                        project_id: id,
+                        command,
+                        if_match: version,
+                        idempotency: None,
+                        correlation_id: Uuid::now_v7(),
+                        causation_id: None,
+                    },
+                )
+                .await
+                .map_err(|e| format!("{reference} command {n} ({kind}) was refused: {e}"))?;
+            let state: Value = serde_json::from_str(&response.body).map_err(|e| e.to_string())?;
+            version = state["version"].as_u64();
+            stage = state["stage"].as_str().unwrap_or("").to_owned();
+        }
+        println!(
+            "{reference}\t{id}\t{stage}\tversion {}",
+            version.unwrap_or(0)
+        );
+    }
+    app.catch_up_projections()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn replay(
+    app: &App,
+    project_id: &str,
+    version: Option<u64>,
+    known_at: Option<String>,
+    as_of: Option<String>,
+) -> Result<ExitCode, String> {
+    let id: Uuid = project_id
+        .parse()
+        .map_err(|_| format!("'{project_id}' is not a project id"))?;
+    let point = match (version, known_at, as_of) {
+        (Some(v), _, _) => PointInTime::Version(v),
+        (_, Some(t), _) => PointInTime::KnownAt(
+            chrono::DateTime::parse_from_rfc3339(&t)
+                .map_err(|_| format!("'{t}' is not an RFC 3339 instant"))?
+                .with_timezone(&chrono::Utc),
+        ),
+        (_, _, Some(d)) => PointInTime::AsOf(BusinessDate::parse(&d)?),
+        _ => PointInTime::Latest,
+    };
+    let auditor = Caller::operator("granttrail replay");
+    let events = app.events(&auditor, id).await.map_err(|e| e.to_string())?;
+    println!("timeline of project {id} ({} events)", events.len());
+    for event in &events {
+        let included = match point {
+            PointInTime::Latest => true,
+            PointInTime::Version(v) => event.version <= v,
+            PointInTime::KnownAt(t) => event.recorded_at <= t,
+            PointInTime::AsOf(d) => event.occurred_on <= d,
+        };
+        println!(
+            "{} v{:<3} {}  recorded {}  {:<20} by {} ({})",
+            if included { "*" } else { " " },
+            event.version,
+            event.occurred_on,
+            format_instant(&event.recorded_at),
+            event.event_type,
+            event.actor.name,
+            event.actor.role,
+        );
+    }
+    let view = app
+        .project(&auditor, id, point)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("\nstate at {point:?} (events marked * applied):");
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&view).map_err(|e| e.to_string())?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rebuild(app: &App) -> Result<ExitCode, String> {
+    let on_terminal = std::io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::new(0);
+    if on_terminal {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} positions ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let checkpoint = app
+        .rebuild_projections(|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if !on_terminal {
+                eprintln!("rebuild: {done}/{total}");
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    eprintln!("rebuilt every projection up to position {checkpoint}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify(app: &App) -> Result<ExitCode, String> {
+    let store = app.store();
+    let ids = store.stream_ids().await.map_err(|e| e.to_string())?;
+    let (mut events, mut broken) = (0u64, 0usize);
+    for id in &ids {
+        let report = store.verify_stream(*id).await.map_err(|e| e.to_string())?;
+        events += report.events;
+        if !report.ok {
+            broken += 1;
+            println!(
+                "BROKEN {id}: first bad version {}: {}",
+                report.first_bad_version.unwrap_or(0),
+                report.problem.unwrap_or_default()
+            );
+        }
+    }
+    if broken == 0 {
+        println!(
+            "ok: {} streams, {events} events, every hash chain intact",
+            ids.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{broken} of {} streams are broken", ids.len());
+        Ok(ExitCode::from(1))
+    }
+}

@@ -1,0 +1,132 @@
+//! # granttrail: the binary
+//!
+//! Wires the crates together: reads the layered configuration, sets up
+//! telemetry once, opens the backend named by `--database`, and runs one
+//! subcommand. This is the only crate that knows which backend runs.
+//!
+//! Logs go to stderr, so `granttrail token create` prints only the token
+//! on stdout.
+
+mod commands;
+mod settings;
+mod wiring;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// granttrail: the lifecycle of foundation-funded projects as hash-chained
+/// event streams.
+#[derive(Debug, Parser)]
+#[command(name = "granttrail", version, about)]
+struct Cli {
+    /// Database URL, e.g. sqlite://data/granttrail.db or postgres://…
+    #[arg(long, global = true, env = "GRANTTRAIL_DATABASE")]
+    database: Option<String>,
+    /// A configuration file layered over config/default.toml.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (creates and migrates the database if needed).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, env = "GRANTTRAIL_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Manage bearer tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Replay a fixture of commands (such as the seed project) through the
+    /// same command path as the API, as the operator.
+    Import {
+        /// A granttrail-fixture/1 JSON file.
+        file: PathBuf,
+    },
+    /// Print a project's timeline and its state at a point, read straight
+    /// from the event store.
+    Replay {
+        /// The project id.
+        project_id: String,
+        /// State after this version.
+        #[arg(long, conflicts_with_all = ["known_at", "as_of"])]
+        version: Option<u64>,
+        /// State as recorded at or before this RFC 3339 instant.
+        #[arg(long, conflicts_with = "as_of")]
+        known_at: Option<String>,
+        /// State from events dated on or before this date.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Rebuild every projection from the events.
+    Rebuild,
+    /// Check every stream's hash chain; exit non-zero naming the first bad
+    /// event of each broken stream.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenAction {
+    /// Create a token and print it (and nothing else).
+    Create {
+        /// admin, staff, auditor or executor.
+        #[arg(long)]
+        role: String,
+        /// Who holds it.
+        #[arg(long)]
+        name: String,
+        /// The organisation of an executor token.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke {
+        /// The token id.
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let flags = settings::FlagOverrides {
+        database: cli.database.clone(),
+        listen: match &cli.command {
+            Command::Serve { listen } => listen.clone(),
+            _ => None,
+        },
+    };
+    let settings = match settings::load(cli.config.as_deref(), &flags) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("granttrail: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    wiring::init_telemetry(&settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("granttrail: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("granttrail: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

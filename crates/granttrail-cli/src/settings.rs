@@ -1,0 +1,80 @@
+//! Typed, layered configuration: defaults < config/default.toml <
+//! `--config FILE` < `GRANTTRAIL_*` environment < flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting; `config/default.toml` documents each.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Database URL.
+    pub database: String,
+    /// HTTP listen address.
+    pub listen: String,
+    /// Log filter.
+    pub log: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// Readiness threshold for projection lag, in events.
+    pub projection_max_lag: i64,
+    /// Grace period for in-flight requests on shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database: "sqlite://data/granttrail.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            log: "info".into(),
+            log_format: "text".into(),
+            projection_max_lag: 1000,
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+/// Values given as flags, which override everything else.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+/// Reads the layers. Reading has no side effects: nothing is created.
+pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Settings, String> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    let default_file = PathBuf::from("config/default.toml");
+    if default_file.exists() {
+        figment = figment.merge(Toml::file(default_file));
+    }
+    if let Some(file) = config_file {
+        if !file.exists() {
+            return Err(format!(
+                "the configuration file {} does not exist",
+                file.display()
+            ));
+        }
+        figment = figment.merge(Toml::file(file));
+    }
+    figment
+        // Only our settings: other GRANTTRAIL_* variables (test URLs, say)
+        // are not configuration.
+        .merge(Env::prefixed("GRANTTRAIL_").only(&[
+            "database",
+            "listen",
+            "log",
+            "log_format",
+            "projection_max_lag",
+            "shutdown_grace_seconds",
+        ]))
+        .merge(Serialized::defaults(flags))
+        .extract()
+        .map_err(|e| format!("configuration: {e}"))
+}

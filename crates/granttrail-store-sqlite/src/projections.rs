@@ -1,0 +1,160 @@
+//! Projection rows and checkpoints in the same SQLite file.
+
+use async_trait::async_trait;
+use granttrail_domain::BusinessDate;
+use granttrail_store::{ProjectFilter, ProjectRow, ProjectionStore, StoreError};
+use sqlx::{QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use crate::{SqliteStore, unavailable};
+
+type Row = (Uuid, i64, String, String, String, String);
+
+fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
+    let (id, version, stage, executor_org_id, planned_end, state) = row;
+    let bad = |what: String| StoreError::Unavailable(format!("project_list row {id}: {what}"));
+    Ok(ProjectRow {
+        id,
+        version: version as u64,
+        stage,
+        executor_org_id,
+        planned_end: BusinessDate::parse(&planned_end).map_err(bad)?,
+        state: serde_json::from_str(&state).map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+#[async_trait]
+impl ProjectionStore for SqliteStore {
+    async fn checkpoint(&self, projection: &str) -> Result<i64, StoreError> {
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = ?1")
+                .bind(projection)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(unavailable)?;
+        Ok(position.unwrap_or(0))
+    }
+
+    async fn load_projects(&self, ids: &[Uuid]) -> Result<Vec<ProjectRow>, StoreError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        // Chunks stay well under SQLite's bound-parameter limit.
+        for chunk in ids.chunks(500) {
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE id IN (",
+            );
+            let mut separated = query.separated(", ");
+            for id in chunk {
+                separated.push_bind(*id);
+            }
+            query.push(")");
+            let found: Vec<Row> = query
+                .build_query_as()
+                .fetch_all(self.pool())
+                .await
+                .map_err(unavailable)?;
+            for row in found {
+                rows.push(project_from_row(row)?);
+            }
+        }
+        Ok(rows)
+    }
+
+    async fn save_projects(
+        &self,
+        projection: &str,
+        rows: &[ProjectRow],
+        checkpoint: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(unavailable)?;
+        for chunk in rows.chunks(500) {
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
+            );
+            query.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.id)
+                    .push_bind(row.version as i64)
+                    .push_bind(row.stage.clone())
+                    .push_bind(row.executor_org_id.clone())
+                    .push_bind(row.planned_end.to_string())
+                    .push_bind(row.state.to_string());
+            });
+            query.push(
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
+                 executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
+                 state = excluded.state",
+            );
+            query.build().execute(&mut *tx).await.map_err(unavailable)?;
+        }
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) \
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+        )
+        .bind(projection)
+        .bind(checkpoint)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE 1 = 1",
+        );
+        if let Some(stage) = &filter.stage {
+            query.push(" AND stage = ").push_bind(stage.clone());
+        }
+        if let Some(executor) = &filter.executor {
+            query
+                .push(" AND executor_org_id = ")
+                .push_bind(executor.clone());
+        }
+        match filter.overdue_on {
+            Some((true, today)) => {
+                query
+                    .push(" AND stage IN ('signed', 'returned') AND planned_end < ")
+                    .push_bind(today.to_string());
+            }
+            Some((false, today)) => {
+                query
+                    .push(" AND NOT (stage IN ('signed', 'returned') AND planned_end < ")
+                    .push_bind(today.to_string())
+                    .push(")");
+            }
+            None => {}
+        }
+        if let Some(after) = filter.after {
+            query.push(" AND id > ").push_bind(after);
+        }
+        query
+            .push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        let rows: Vec<Row> = query
+            .build_query_as()
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter().map(project_from_row).collect()
+    }
+
+    async fn reset(&self, projection: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await.map_err(unavailable)?;
+        if projection == "project_list" {
+            sqlx::query("DELETE FROM project_list")
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        sqlx::query("DELETE FROM projection_checkpoints WHERE name = ?1")
+            .bind(projection)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+}

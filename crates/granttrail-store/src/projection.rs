@@ -1,0 +1,62 @@
+//! Where projections keep their rows and checkpoints.
+
+use async_trait::async_trait;
+use granttrail_domain::BusinessDate;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// One project in the current-state projection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectRow {
+    /// The project id (UUIDv7: ordering by id is ordering by creation).
+    pub id: Uuid,
+    /// The version folded so far.
+    pub version: u64,
+    /// Current stage name.
+    pub stage: String,
+    /// The executing organisation.
+    pub executor_org_id: String,
+    /// Current planned end.
+    pub planned_end: BusinessDate,
+    /// The folded `granttrail_domain::Project` as JSON.
+    pub state: Value,
+}
+
+/// A filtered, paginated read of the project list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectFilter {
+    /// Only this stage.
+    pub stage: Option<String>,
+    /// Only this executing organisation.
+    pub executor: Option<String>,
+    /// Only overdue (`Some(true)`) or not overdue (`Some(false)`) projects
+    /// on the given day.
+    pub overdue_on: Option<(bool, BusinessDate)>,
+    /// Only projects after this id (the cursor).
+    pub after: Option<Uuid>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Rows and checkpoints of the projections, kept beside the events.
+#[async_trait]
+pub trait ProjectionStore: Send + Sync + 'static {
+    /// The global position a projection has applied up to (0 if never run).
+    async fn checkpoint(&self, projection: &str) -> Result<i64, StoreError>;
+    /// The current rows of these projects, for folding new events onto.
+    async fn load_projects(&self, ids: &[Uuid]) -> Result<Vec<ProjectRow>, StoreError>;
+    /// Writes rows and moves the checkpoint, in one transaction, so each
+    /// event is applied exactly once even across crashes.
+    async fn save_projects(
+        &self,
+        projection: &str,
+        rows: &[ProjectRow],
+        checkpoint: i64,
+    ) -> Result<(), StoreError>;
+    /// A page of the project list, ordered by id.
+    async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError>;
+    /// Forgets a projection's rows and checkpoint, for a rebuild from 0.
+    async fn reset(&self, projection: &str) -> Result<(), StoreError>;
+}

@@ -20,7 +20,9 @@ fmt:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+# The end-to-end suite drives the real binary, so it is built first.
 unit:
+	$(CARGO) build -p granttrail-cli --locked
 	$(CARGO) test --workspace --locked
 
 ## The domain crate must never depend on IO or async crates.

@@ -38,8 +38,8 @@ fn raw_database(dir: &Path) -> rusqlite::Connection {
     db
 }
 
-/// Inserts one event row and moves its stream's head, the two writes every
-/// append makes, with no checks and no hashing: the floor under the store.
+/// Inserts one event row (the schema's trigger moves its stream's head),
+/// with no checks and no hashing: the floor under the store.
 fn raw_insert(tx: &rusqlite::Connection, stream: Uuid, version: i64, recorded_at: &str) {
     tx.execute(
         "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
@@ -55,12 +55,6 @@ fn raw_insert(tx: &rusqlite::Connection, stream: Uuid, version: i64, recorded_at
             r#"{"step":1,"text":"全龄友好","amount":"50000.00"}"#,
             "0000000000000000000000000000000000000000000000000000000000000000"
         ],
-    )
-    .unwrap();
-    tx.execute(
-        "INSERT INTO streams (stream_id, version, head_hash, created_at) VALUES (?1, ?2, 'h', ?3) \
-         ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
-        params![stream.as_bytes().as_slice(), version, recorded_at],
     )
     .unwrap();
 }

@@ -1,4 +1,11 @@
 //! The single writer: group commit over one connection.
+//!
+//! Per batch the writer runs one `BEGIN IMMEDIATE`, one query for the
+//! batch's bearings (has anyone else written? what is the last position?),
+//! the per-append checks that need the database (idempotency records of
+//! keyed requests, heads of streams it has not seen, code reservations),
+//! then one multi-row `INSERT` of every accepted event and one `COMMIT`:
+//! one fsync for the whole batch. Stream heads move by trigger.
 
 use std::collections::HashMap;
 
@@ -8,7 +15,7 @@ use granttrail_store::{
     StreamHead, chain, format_instant, now_micros,
 };
 use sqlx::error::ErrorKind;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
@@ -18,6 +25,37 @@ pub(crate) struct Job {
     pub(crate) reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
+/// Heads of streams this writer has seen, valid while no other connection
+/// writes the file (checked per batch with `PRAGMA data_version`).
+#[derive(Default)]
+struct HeadCache {
+    data_version: Option<i64>,
+    heads: HashMap<Uuid, Option<StreamHead>>,
+    /// Recorded-at of the last event; instants never go backwards, even if
+    /// the wall clock does, so "known at" reads agree with commit order.
+    last_recorded: Option<DateTime<Utc>>,
+}
+
+/// Bounds the cache; past it the cache starts over (heads are re-read).
+const MAX_CACHED_HEADS: usize = 100_000;
+
+impl HeadCache {
+    fn invalidate(&mut self) {
+        self.data_version = None;
+        self.heads.clear();
+    }
+
+    fn tick(&mut self) -> DateTime<Utc> {
+        let now = now_micros();
+        let instant = match self.last_recorded {
+            Some(last) if now < last => last,
+            _ => now,
+        };
+        self.last_recorded = Some(instant);
+        instant
+    }
+}
+
 /// Runs until every sender is dropped.
 pub(crate) async fn run(
     mut connection: SqliteConnection,
@@ -25,7 +63,7 @@ pub(crate) async fn run(
     committed: watch::Sender<i64>,
     max_batch: usize,
 ) {
-    let mut clock = RecordingClock::default();
+    let mut cache = HeadCache::default();
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -37,7 +75,15 @@ pub(crate) async fn run(
                 Err(_) => break,
             }
         }
-        let answers = commit_batch(&mut connection, &batch, &mut clock).await;
+        let answers = match commit_batch(&mut connection, &batch, &mut cache).await {
+            Ok(answers) => answers,
+            Err(error) => {
+                cache.invalidate();
+                tracing::error!(%error, jobs = batch.len(), "event store commit failed; nothing was written");
+                let failure = StoreError::Unavailable(error.to_string());
+                batch.iter().map(|_| Err(failure.clone())).collect()
+            }
+        };
         let mut last = None;
         for (job, answer) in batch.drain(..).zip(answers) {
             if let Ok(AppendOutcome::Appended(events)) = &answer {
@@ -58,106 +104,128 @@ pub(crate) async fn run(
     }
 }
 
-/// Recorded-at instants never go backwards, even if the wall clock does,
-/// so "known at" reads are consistent with commit order.
-#[derive(Default)]
-struct RecordingClock {
-    last: Option<DateTime<Utc>>,
-}
-
-impl RecordingClock {
-    fn tick(&mut self) -> DateTime<Utc> {
-        let now = now_micros();
-        let instant = match self.last {
-            Some(last) if now < last => last,
-            _ => now,
-        };
-        self.last = Some(instant);
-        instant
-    }
-
-    fn at_least(&mut self, floor: DateTime<Utc>) {
-        if self.last.is_none_or(|last| last < floor) {
-            self.last = Some(floor);
-        }
-    }
+/// What an accepted append will write once the batch's checks are done.
+struct Accepted {
+    events: Vec<StoredEvent>,
 }
 
 /// Commits one batch and returns one answer per job, in order.
 async fn commit_batch(
     connection: &mut SqliteConnection,
     batch: &[Job],
-    clock: &mut RecordingClock,
-) -> Vec<Result<AppendOutcome, StoreError>> {
-    match try_commit_batch(connection, batch, clock).await {
-        Ok(answers) => answers,
-        Err(error) => {
-            tracing::error!(%error, jobs = batch.len(), "event store commit failed; nothing was written");
-            let failure = StoreError::Unavailable(error.to_string());
-            batch.iter().map(|_| Err(failure.clone())).collect()
-        }
-    }
-}
-
-async fn try_commit_batch(
-    connection: &mut SqliteConnection,
-    batch: &[Job],
-    clock: &mut RecordingClock,
+    cache: &mut HeadCache,
 ) -> Result<Vec<Result<AppendOutcome, StoreError>>, sqlx::Error> {
-    // BEGIN IMMEDIATE takes the write lock now, so the heads read below
-    // cannot change before the commit, even if another process (a CLI
-    // import) shares the file.
+    // BEGIN IMMEDIATE takes the write lock now: nothing read below can
+    // change before the commit, even if another process (a CLI import)
+    // shares the file.
     let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
-    if clock.last.is_none() {
-        let last: Option<String> = sqlx::query_scalar("SELECT MAX(recorded_at) FROM events")
-            .fetch_one(&mut *tx)
-            .await?;
-        if let Some(last) = last.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()) {
-            clock.at_least(last.with_timezone(&Utc));
+    let (data_version, sequence, last_recorded): (i64, Option<i64>, Option<String>) =
+        sqlx::query_as(
+            "SELECT (SELECT data_version FROM pragma_data_version), \
+                (SELECT seq FROM sqlite_sequence WHERE name = 'events'), \
+                (SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1)",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+    if cache.data_version != Some(data_version) || cache.heads.len() > MAX_CACHED_HEADS {
+        cache.invalidate();
+        cache.data_version = Some(data_version);
+    }
+    if let Some(last) = last_recorded.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()) {
+        let last = last.with_timezone(&Utc);
+        if cache.last_recorded.is_none_or(|known| known < last) {
+            cache.last_recorded = Some(last);
         }
     }
-    let recorded_at = clock.tick();
-    let mut heads: HashMap<Uuid, Option<StreamHead>> = HashMap::new();
+    let recorded_at = cache.tick();
+    let mut next_position = sequence.unwrap_or(0) + 1;
+    let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
     let mut answers = Vec::with_capacity(batch.len());
+    let mut rows: Vec<StoredEvent> = Vec::new();
+    let mut records: Vec<IdempotencyRecord> = Vec::new();
+    // Heads moved by this batch, applied to the cache only after commit.
+    let mut moved: HashMap<Uuid, Option<StreamHead>> = HashMap::new();
     for job in batch {
-        answers.push(append_one(&mut tx, &job.request, &mut heads, recorded_at).await?);
+        let request = &job.request;
+        if let Some(record) = &request.idempotency {
+            let key = (record.actor_id.clone(), record.key.clone());
+            let previous = match keys_in_batch.get(&key) {
+                Some(previous) => Some(previous.clone()),
+                None => find_idempotency(&mut tx, &record.actor_id, &record.key).await?,
+            };
+            if let Some(previous) = previous {
+                answers.push(Ok(AppendOutcome::AlreadyDone(previous)));
+                continue;
+            }
+        }
+        let head = match moved
+            .get(&request.stream_id)
+            .or_else(|| cache.heads.get(&request.stream_id))
+        {
+            Some(head) => head.clone(),
+            None => {
+                let head = read_head(&mut tx, request.stream_id).await?;
+                cache.heads.insert(request.stream_id, head.clone());
+                head
+            }
+        };
+        match check_and_reserve(&mut tx, request, head.as_ref()).await? {
+            Err(refusal) => answers.push(Err(refusal)),
+            Ok(()) => {
+                let accepted = build_events(request, head, recorded_at, &mut next_position);
+                if let Some(last) = accepted.events.last() {
+                    moved.insert(
+                        request.stream_id,
+                        Some(StreamHead {
+                            version: last.version,
+                            hash: last.hash.clone(),
+                        }),
+                    );
+                }
+                if let Some(record) = &request.idempotency {
+                    keys_in_batch.insert(
+                        (record.actor_id.clone(), record.key.clone()),
+                        record.clone(),
+                    );
+                    records.push(record.clone());
+                }
+                rows.extend(accepted.events.iter().cloned());
+                answers.push(Ok(AppendOutcome::Appended(accepted.events)));
+            }
+        }
     }
+    insert_events(&mut tx, &rows).await?;
+    insert_idempotency(&mut tx, &records, recorded_at).await?;
     tx.commit().await?;
+    cache.heads.extend(moved);
     Ok(answers)
 }
 
-/// Writes one append inside the batch's transaction.
-///
-/// The outer error aborts the whole batch (storage failed); the inner one
-/// refuses this append alone. Every check that can refuse an append runs
-/// before its first write, so a refused append leaves nothing behind and
-/// needs no savepoint.
-async fn append_one(
+async fn read_head(
+    tx: &mut SqliteConnection,
+    stream_id: Uuid,
+) -> Result<Option<StreamHead>, sqlx::Error> {
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT version, head_hash FROM streams WHERE stream_id = ?1")
+            .bind(stream_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(head.map(|(version, hash)| StreamHead {
+        version: version as u64,
+        hash,
+    }))
+}
+
+/// The checks that can refuse one append, all before it writes anything,
+/// so a refused append leaves nothing behind and needs no savepoint. The
+/// outer error aborts the batch (storage failed); the inner one refuses
+/// this append alone.
+async fn check_and_reserve(
     tx: &mut SqliteConnection,
     request: &AppendRequest,
-    heads: &mut HashMap<Uuid, Option<StreamHead>>,
-    recorded_at: DateTime<Utc>,
-) -> Result<Result<AppendOutcome, StoreError>, sqlx::Error> {
-    if let Some(record) = &request.idempotency
-        && let Some(previous) = find_idempotency(tx, &record.actor_id, &record.key).await?
-    {
-        return Ok(Ok(AppendOutcome::AlreadyDone(previous)));
-    }
-    let head = match heads.get(&request.stream_id) {
-        Some(head) => head.clone(),
-        None => {
-            let head: Option<(i64, String)> =
-                sqlx::query_as("SELECT version, head_hash FROM streams WHERE stream_id = ?1")
-                    .bind(request.stream_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            head.map(|(version, hash)| StreamHead {
-                version: version as u64,
-                hash,
-            })
-        }
-    };
-    let actual = head.as_ref().map_or(0, |h| h.version);
+    head: Option<&StreamHead>,
+) -> Result<Result<(), StoreError>, sqlx::Error> {
+    let actual = head.map_or(0, |h| h.version);
     let matches = match request.expected {
         ExpectedVersion::NoStream => head.is_none(),
         ExpectedVersion::Exact(v) => head.is_some() && actual == v,
@@ -169,36 +237,47 @@ async fn append_one(
             actual,
         }));
     }
-    if let Some(code) = &request.reserve_code {
-        let reserved = sqlx::query("INSERT INTO project_codes (code, stream_id) VALUES (?1, ?2)")
-            .bind(code)
-            .bind(request.stream_id)
-            .execute(&mut *tx)
-            .await;
-        match reserved {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => {
-                let holder: Uuid =
-                    sqlx::query_scalar("SELECT stream_id FROM project_codes WHERE code = ?1")
-                        .bind(code)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                return Ok(Err(StoreError::DuplicateCode {
-                    code: code.clone(),
-                    holder,
-                }));
-            }
-            Err(other) => return Err(other),
+    let Some(code) = &request.reserve_code else {
+        return Ok(Ok(()));
+    };
+    let reserved = sqlx::query("INSERT INTO project_codes (code, stream_id) VALUES (?1, ?2)")
+        .bind(code)
+        .bind(request.stream_id)
+        .execute(&mut *tx)
+        .await;
+    match reserved {
+        Ok(_) => Ok(Ok(())),
+        Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => {
+            let holder: Uuid =
+                sqlx::query_scalar("SELECT stream_id FROM project_codes WHERE code = ?1")
+                    .bind(code)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            Ok(Err(StoreError::DuplicateCode {
+                code: code.clone(),
+                holder,
+            }))
         }
+        Err(other) => Err(other),
     }
+}
 
+/// The stored form of an accepted append's events: versions after the
+/// head, positions from the batch's counter, the hash chain continued.
+fn build_events(
+    request: &AppendRequest,
+    head: Option<StreamHead>,
+    recorded_at: DateTime<Utc>,
+    next_position: &mut i64,
+) -> Accepted {
+    let base = head.as_ref().map_or(0, |h| h.version);
     let mut prev_hash = head.map(|h| h.hash).unwrap_or_default();
-    let mut stored = Vec::with_capacity(request.events.len());
+    let mut events = Vec::with_capacity(request.events.len());
     for (offset, new) in request.events.iter().enumerate() {
         let mut event = StoredEvent {
-            position: 0,
+            position: *next_position,
             stream_id: request.stream_id,
-            version: actual + offset as u64 + 1,
+            version: base + offset as u64 + 1,
             event_id: new.event_id,
             event_type: new.event.event_type.clone(),
             schema_version: new.event.schema_version,
@@ -213,76 +292,75 @@ async fn append_one(
             hash: String::new(),
         };
         event.hash = chain::compute_hash(&event);
-        event.position = insert_event(tx, &event).await?;
         prev_hash = event.hash.clone();
-        stored.push(event);
+        *next_position += 1;
+        events.push(event);
     }
-    let Some(last) = stored.last() else {
-        return Ok(Ok(AppendOutcome::Appended(stored)));
-    };
-    sqlx::query(
-        "INSERT INTO streams (stream_id, version, head_hash, created_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, head_hash = excluded.head_hash",
-    )
-    .bind(request.stream_id)
-    .bind(last.version as i64)
-    .bind(&last.hash)
-    .bind(format_instant(&recorded_at))
-    .execute(&mut *tx)
-    .await?;
-    heads.insert(
-        request.stream_id,
-        Some(StreamHead {
-            version: last.version,
-            hash: last.hash.clone(),
-        }),
-    );
-    if let Some(record) = &request.idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .bind(&record.actor_id)
-        .bind(&record.key)
-        .bind(&record.fingerprint)
-        .bind(record.stream_id)
-        .bind(i64::from(record.status))
-        .bind(&record.etag)
-        .bind(&record.body)
-        .bind(format_instant(&recorded_at))
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(Ok(AppendOutcome::Appended(stored)))
+    Accepted { events }
 }
 
-async fn insert_event(tx: &mut SqliteConnection, event: &StoredEvent) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
-         recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, causation_id, \
-         idempotency_key, data, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
-         RETURNING position",
-    )
-    .bind(event.stream_id)
-    .bind(event.version as i64)
-    .bind(event.event_id)
-    .bind(&event.event_type)
-    .bind(i64::from(event.schema_version))
-    .bind(event.occurred_on.to_string())
-    .bind(format_instant(&event.recorded_at))
-    .bind(&event.actor.id)
-    .bind(&event.actor.name)
-    .bind(&event.actor.role)
-    .bind(&event.actor.org_id)
-    .bind(event.correlation_id)
-    .bind(event.causation_id)
-    .bind(&event.idempotency_key)
-    .bind(event.data.to_string())
-    .bind(&event.prev_hash)
-    .bind(&event.hash)
-    .fetch_one(&mut *tx)
-    .await
+/// Rows per multi-row INSERT: 17 parameters each stays well under
+/// SQLite's limit of 32 766 bound parameters.
+const ROWS_PER_INSERT: usize = 1000;
+
+async fn insert_events(
+    tx: &mut SqliteConnection,
+    events: &[StoredEvent],
+) -> Result<(), sqlx::Error> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO events (position, stream_id, version, event_id, event_type, schema_version, \
+             occurred_on, recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, \
+             causation_id, idempotency_key, data, prev_hash, hash) ",
+        );
+        query.push_values(chunk, |mut row, event| {
+            row.push_bind(event.position)
+                .push_bind(event.stream_id)
+                .push_bind(event.version as i64)
+                .push_bind(event.event_id)
+                .push_bind(event.event_type.clone())
+                .push_bind(i64::from(event.schema_version))
+                .push_bind(event.occurred_on.to_string())
+                .push_bind(format_instant(&event.recorded_at))
+                .push_bind(event.actor.id.clone())
+                .push_bind(event.actor.name.clone())
+                .push_bind(event.actor.role.clone())
+                .push_bind(event.actor.org_id.clone())
+                .push_bind(event.correlation_id)
+                .push_bind(event.causation_id)
+                .push_bind(event.idempotency_key.clone())
+                .push_bind(event.data.to_string())
+                .push_bind(event.prev_hash.clone())
+                .push_bind(event.hash.clone());
+        });
+        query.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+async fn insert_idempotency(
+    tx: &mut SqliteConnection,
+    records: &[IdempotencyRecord],
+    recorded_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let created_at = format_instant(&recorded_at);
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO idempotency (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) ",
+        );
+        query.push_values(chunk, |mut row, record| {
+            row.push_bind(record.actor_id.clone())
+                .push_bind(record.key.clone())
+                .push_bind(record.fingerprint.clone())
+                .push_bind(record.stream_id)
+                .push_bind(i64::from(record.status))
+                .push_bind(record.etag.clone())
+                .push_bind(record.body.clone())
+                .push_bind(created_at.clone());
+        });
+        query.build().execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// Reads an idempotency record on any connection.

@@ -1,0 +1,335 @@
+//! # granttrail-e2e: drive the real binary
+//!
+//! Helpers for the end-to-end suites in `tests/tests/`: start
+//! `granttrail serve` on port 0 with a fresh database in a temporary
+//! directory, make tokens through the real CLI, and talk HTTP to it.
+//!
+//! The binary is the one `cargo build -p granttrail-cli` (or `make test`)
+//! put beside the test executables.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The seed fixture of the repository.
+pub const SEED: &str = include_str!("../fixtures/seed-project.json");
+/// The source's self-report with its mistyped completion date.
+pub const SEED_TYPO: &str = include_str!("../fixtures/seed-typo-self-report.json");
+
+/// Path of the `granttrail` binary built for this profile.
+pub fn binary() -> PathBuf {
+    let mut dir = std::env::current_exe().expect("test executable path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let binary = dir.join("granttrail");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first with `cargo build -p granttrail-cli` (make test does)",
+        binary.display()
+    );
+    binary
+}
+
+/// A running `granttrail serve` with its own database; killed on drop.
+pub struct Server {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The database URL it serves.
+    pub database: String,
+    /// An admin token.
+    pub admin: String,
+    /// Holds the database file and logs.
+    pub dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl Server {
+    /// A server on a fresh SQLite file.
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = format!("sqlite://{}", dir.path().join("granttrail.db").display());
+        Server::start_on(dir, database)
+    }
+
+    /// A server on `database`, keeping its files in `dir`.
+    pub fn start_on(dir: tempfile::TempDir, database: String) -> Server {
+        let admin = cli_in(
+            dir.path(),
+            &database,
+            &["token", "create", "--role", "admin", "--name", "e2e admin"],
+        );
+        assert!(
+            admin.status.success(),
+            "token create failed: {}",
+            String::from_utf8_lossy(&admin.stderr)
+        );
+        let admin = String::from_utf8(admin.stdout).unwrap().trim().to_owned();
+        let mut server = Server {
+            child: None,
+            base: String::new(),
+            database,
+            admin,
+            dir,
+            log: PathBuf::new(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = self
+            .dir
+            .path()
+            .join(format!("serve-{}.log", Instant::now().elapsed().as_nanos()));
+        let child = Command::new(binary())
+            .current_dir(self.dir.path())
+            .args([
+                "--database",
+                &self.database,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("GRANTTRAIL_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("granttrail serve starts");
+        self.child = Some(child);
+        self.log = log;
+        self.base = wait_for_address(&self.log);
+    }
+
+    /// Kills the server with SIGKILL and starts it again on the same
+    /// database (a new port).
+    pub fn kill_and_restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// SIGKILL, no shutdown.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let child = self.child.take().expect("running");
+        let pid = child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        let mut child = child;
+        child.wait().expect("exits")
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Runs a CLI command against this server's database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli_in(self.dir.path(), &self.database, args)
+    }
+
+    /// A new token of `role` through the CLI.
+    pub fn token(&self, role: &str, org: Option<&str>) -> String {
+        let mut args = vec!["token", "create", "--role", role, "--name", role];
+        if let Some(org) = org {
+            args.extend(["--org", org]);
+        }
+        let out = self.cli(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// A client for `path` under the base URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn cli_in(dir: &Path, database: &str, args: &[&str]) -> Output {
+    Command::new(binary())
+        .current_dir(dir)
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .env("GRANTTRAIL_LOG", "warn")
+        .output()
+        .expect("granttrail runs")
+}
+
+fn wait_for_address(log: &Path) -> String {
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.contains("granttrail listening on "))
+        {
+            let at = line.find("http://").expect("an address");
+            return line[at..].trim().to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The seed project's commands: (route suffix, body), in order; the first
+/// is the signing (`""`, i.e. `POST /api/v1/projects`).
+pub fn seed_commands() -> Vec<(&'static str, Value)> {
+    let fixture: Value = serde_json::from_str(SEED).unwrap();
+    fixture["projects"][0]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (route_of(c["command"].as_str().unwrap()), c["body"].clone()))
+        .collect()
+}
+
+/// The route suffix of a fixture command name.
+pub fn route_of(command: &str) -> &'static str {
+    match command {
+        "sign" => "",
+        "extend" => "/extensions",
+        "submit_self_report" => "/self-reports",
+        "review" => "/reviews",
+        "visit" => "/site-visits",
+        "draft" => "/drafts",
+        "finalize" => "/finalization",
+        other => panic!("unknown fixture command {other}"),
+    }
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// `ETag`, if any.
+    pub etag: Option<String>,
+    /// `Content-Type`, if any.
+    pub content_type: String,
+    /// `Location`, if any.
+    pub location: Option<String>,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub json: Value,
+    /// The raw body.
+    pub text: String,
+}
+
+/// Reads a response whole.
+pub async fn answer(response: reqwest::Response) -> Answer {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let status = response.status().as_u16();
+    let etag = header("etag");
+    let location = header("location");
+    let content_type = header("content-type").unwrap_or_default();
+    let text = response.text().await.unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        etag,
+        content_type,
+        location,
+        json,
+        text,
+    }
+}
+
+/// A small client bound to one token.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    /// A client for `server` acting with `token`.
+    pub fn new(server: &Server, token: &str) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: server.base.clone(),
+            token: token.to_owned(),
+        }
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> Answer {
+        answer(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// POST JSON to `path` with optional If-Match version.
+    pub async fn post(&self, path: &str, body: &Value, if_match: Option<u64>) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body);
+        if let Some(v) = if_match {
+            request = request.header("If-Match", format!("\"{v}\""));
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// A raw request builder with the token set.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    /// Signs the seed project; returns its id.
+    pub async fn sign_seed(&self, code: Option<&str>) -> String {
+        let mut body = seed_commands()[0].1.clone();
+        match code {
+            Some(code) => body["code"] = Value::from(code),
+            None => {
+                body.as_object_mut().unwrap().remove("code");
+            }
+        }
+        let signed = self.post("/api/v1/projects", &body, None).await;
+        assert_eq!(signed.status, 201, "{}", signed.text);
+        signed.json["id"].as_str().unwrap().to_owned()
+    }
+}

@@ -1,0 +1,257 @@
+//! Every error status of the contract's table, provoked for real, each as
+//! RFC 9457 problem+json with the contract's code.
+
+#![allow(clippy::unwrap_used)]
+
+use granttrail_e2e::{Answer, Client, Server, seed_commands};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn assert_problem(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.text);
+    assert!(
+        answer.content_type.starts_with("application/problem+json"),
+        "{}",
+        answer.content_type
+    );
+    assert_eq!(answer.json["code"], code, "{}", answer.text);
+    assert_eq!(answer.json["status"], status);
+    for member in ["type", "title", "detail"] {
+        assert!(
+            answer.json[member].is_string(),
+            "problem lacks {member}: {}",
+            answer.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_error_of_the_contract_is_a_problem_with_its_code() {
+    let server = Server::start();
+    let staff_token = server.token("staff", None);
+    let staff = Client::new(&server, &staff_token);
+    let id = staff.sign_seed(Some("ERR-1")).await;
+    let project = format!("/api/v1/projects/{id}");
+    let extend = seed_commands()[1].1.clone();
+
+    // 400 malformed-json
+    let malformed = granttrail_e2e::answer(
+        staff
+            .request(Method::POST, "/api/v1/projects")
+            .header("content-type", "application/json")
+            .body("{\"title\": ")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&malformed, 400, "malformed-json");
+
+    // 400 unknown-field, with its pointer
+    let mut body = extend.clone();
+    body["stage"] = json!("finalized");
+    let unknown = staff
+        .post(&format!("{project}/extensions"), &body, Some(1))
+        .await;
+    assert_problem(&unknown, 400, "unknown-field");
+    assert_eq!(unknown.json["errors"][0]["pointer"], "/stage");
+
+    // 401 unauthenticated: no token, a made-up token
+    let anonymous = granttrail_e2e::answer(reqwest::get(server.url(&project)).await.unwrap()).await;
+    assert_problem(&anonymous, 401, "unauthenticated");
+    let made_up = Client::new(&server, "gt_not-a-real-token")
+        .get(&project)
+        .await;
+    assert_problem(&made_up, 401, "unauthenticated");
+
+    // 403 forbidden: an auditor may not command
+    let auditor = Client::new(&server, &server.token("auditor", None));
+    assert_problem(
+        &auditor
+            .post(&format!("{project}/extensions"), &extend, Some(1))
+            .await,
+        403,
+        "forbidden",
+    );
+
+    // 404 not-found: unknown id, not-a-UUID, unknown route
+    assert_problem(
+        &staff
+            .get("/api/v1/projects/01900000-0000-7000-8000-000000000000")
+            .await,
+        404,
+        "not-found",
+    );
+    assert_problem(
+        &staff.get("/api/v1/projects/not-a-uuid").await,
+        404,
+        "not-found",
+    );
+    assert_problem(&staff.get("/api/v1/nothing-here").await, 404, "not-found");
+
+    // 409 invalid-transition, with stage and allowed
+    let review = seed_commands()[3].1.clone();
+    let wrong_stage = staff
+        .post(&format!("{project}/reviews"), &review, Some(1))
+        .await;
+    assert_problem(&wrong_stage, 409, "invalid-transition");
+    assert_eq!(wrong_stage.json["stage"], "signed");
+    assert_eq!(
+        wrong_stage.json["allowed"],
+        json!(["extend", "submit_self_report"])
+    );
+
+    // 409 duplicate-code
+    let mut again = seed_commands()[0].1.clone();
+    again["code"] = json!("ERR-1");
+    assert_problem(
+        &staff.post("/api/v1/projects", &again, None).await,
+        409,
+        "duplicate-code",
+    );
+
+    // 412 version-conflict, carrying the current ETag
+    let stale = staff
+        .post(&format!("{project}/extensions"), &extend, Some(7))
+        .await;
+    assert_problem(&stale, 412, "version-conflict");
+    assert_eq!(stale.etag.as_deref(), Some("\"1\""));
+
+    // 428 precondition-required
+    assert_problem(
+        &staff
+            .post(&format!("{project}/extensions"), &extend, None)
+            .await,
+        428,
+        "precondition-required",
+    );
+
+    // 413 payload-too-large
+    let huge = json!({"reason": "x".repeat(1024 * 1024 + 10)});
+    let too_large = staff
+        .post(&format!("{project}/extensions"), &huge, Some(1))
+        .await;
+    assert_problem(&too_large, 413, "payload-too-large");
+
+    // 415 unsupported-media-type
+    let text = granttrail_e2e::answer(
+        staff
+            .request(Method::POST, &format!("{project}/extensions"))
+            .header("content-type", "text/plain")
+            .header("if-match", "\"1\"")
+            .body(extend.to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&text, 415, "unsupported-media-type");
+
+    // 422 validation-failed
+    let mut early = extend.clone();
+    early["new_end"] = json!("2022-10-01");
+    let invalid = staff
+        .post(&format!("{project}/extensions"), &early, Some(1))
+        .await;
+    assert_problem(&invalid, 422, "validation-failed");
+    assert_eq!(invalid.json["errors"][0]["pointer"], "/new_end");
+
+    // 422 idempotency-key-reused
+    let keyed = |body: &Value| {
+        staff
+            .request(Method::POST, &format!("{project}/extensions"))
+            .header("if-match", "\"1\"")
+            .header("idempotency-key", "extend-once")
+            .json(body)
+    };
+    let first = granttrail_e2e::answer(keyed(&extend).send().await.unwrap()).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let mut other = extend.clone();
+    other["reason"] = json!("another reason");
+    let reused = granttrail_e2e::answer(keyed(&other).send().await.unwrap()).await;
+    assert_problem(&reused, 422, "idempotency-key-reused");
+
+    // 405 for a method the path does not take
+    let wrong_method = granttrail_e2e::answer(
+        staff
+            .request(Method::DELETE, &project)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&wrong_method, 405, "method-not-allowed");
+
+    // Nothing above wrote anything but the one keyed extension.
+    let state = staff.get(&project).await;
+    assert_eq!(state.etag.as_deref(), Some("\"2\""));
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_returns_the_first_answer_and_appends_nothing() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let body = seed_commands()[0].1.clone();
+    let send = || {
+        staff
+            .request(Method::POST, "/api/v1/projects")
+            .header("idempotency-key", "sign-seed-1")
+            .json(&body)
+            .send()
+    };
+    let first = granttrail_e2e::answer(send().await.unwrap()).await;
+    let retry = granttrail_e2e::answer(send().await.unwrap()).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.text, first.text, "the same body, byte for byte");
+    assert_eq!(retry.location, first.location);
+    let id = first.json["id"].as_str().unwrap();
+    let events = staff.get(&format!("/api/v1/projects/{id}/events")).await;
+    assert_eq!(events.json.as_array().unwrap().len(), 1);
+    let list = staff.get("/api/v1/projects").await;
+    assert_eq!(
+        list.json["items"].as_array().unwrap().len(),
+        1,
+        "one project, not two"
+    );
+}
+
+#[tokio::test]
+async fn the_store_being_unreachable_is_a_503_and_nothing_is_written() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let id = staff.sign_seed(None).await;
+    // Another process holds the write lock longer than the server waits
+    // for it (its busy timeout): the append cannot commit.
+    let file = server.database.trim_start_matches("sqlite://").to_owned();
+    let holder = std::thread::spawn(move || {
+        let db = rusqlite::Connection::open(file).unwrap();
+        db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(12));
+        db.execute_batch("ROLLBACK").unwrap();
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let extend = seed_commands()[1].1.clone();
+    let blocked = staff
+        .post(
+            &format!("/api/v1/projects/{id}/extensions"),
+            &extend,
+            Some(1),
+        )
+        .await;
+    assert_problem(&blocked, 503, "unavailable");
+    holder.join().unwrap();
+    let state = staff.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(state.etag.as_deref(), Some("\"1\""), "nothing was written");
+    let retried = staff
+        .post(
+            &format!("/api/v1/projects/{id}/extensions"),
+            &extend,
+            Some(1),
+        )
+        .await;
+    assert_eq!(
+        retried.status, 200,
+        "the server recovers once the lock is gone"
+    );
+}

@@ -26,6 +26,8 @@ mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -57,6 +59,24 @@ pub struct SqliteStore {
     readers: SqlitePool,
     writer: mpsc::Sender<writer::Job>,
     committed: watch::Receiver<i64>,
+    /// Callers inside `append`, so the writer knows whom to wait for.
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Holds one count in the waiting-callers gauge for its lifetime.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::AcqRel);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Maps a driver error to the store's error. Only unreachable or failing
@@ -102,16 +122,19 @@ impl SqliteStore {
             .map_err(unavailable)?;
         let (committed_tx, committed) = watch::channel(last);
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        let waiting = Arc::new(AtomicUsize::new(0));
         tokio::spawn(writer::run(
             writer_connection,
             queue,
             committed_tx,
             MAX_BATCH,
+            waiting.clone(),
         ));
         Ok(SqliteStore {
             readers,
             writer: jobs,
             committed,
+            waiting,
         })
     }
 
@@ -130,6 +153,9 @@ impl SqliteStore {
 impl EventStore for SqliteStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
+        // Counted from before the job is queued until it is answered (or
+        // dropped), so the writer can wait for callers on their way.
+        let _waiting = Waiting::enter(&self.waiting);
         self.writer
             .send(writer::Job { request, reply })
             .await

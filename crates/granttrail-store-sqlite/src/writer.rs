@@ -8,6 +8,8 @@
 //! one fsync for the whole batch. Stream heads move by trigger.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use granttrail_store::{
@@ -15,7 +17,7 @@ use granttrail_store::{
     StreamHead, chain, format_instant, now_micros,
 };
 use sqlx::error::ErrorKind;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
@@ -62,19 +64,13 @@ pub(crate) async fn run(
     mut queue: mpsc::Receiver<Job>,
     committed: watch::Sender<i64>,
     max_batch: usize,
+    waiting: Arc<AtomicUsize>,
 ) {
     let mut cache = HeadCache::default();
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = queue.recv().await {
         batch.push(first);
-        // Everything that queued up while the previous commit was in
-        // flight rides on this commit.
-        while batch.len() < max_batch {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        gather(&mut queue, &mut batch, max_batch, &waiting).await;
         let answers = match commit_batch(&mut connection, &batch, &mut cache).await {
             Ok(answers) => answers,
             Err(error) => {
@@ -104,6 +100,43 @@ pub(crate) async fn run(
     }
 }
 
+/// How long the writer waits for callers it expects back before it
+/// commits without them.
+const LINGER: std::time::Duration = std::time::Duration::from_micros(300);
+
+/// Takes everything that queued up while the previous commit was in
+/// flight, and waits briefly for callers that are on their way.
+///
+/// `waiting` counts callers inside `append` (incremented before they queue
+/// a job, decremented once answered). A caller that has entered `append`
+/// but whose job is not queued yet is about to send it; committing without
+/// it makes small batches, one fsync for a handful of appends. So the
+/// writer waits until every waiting caller's job is in the batch, yielding
+/// to let them run, for at most [`LINGER`]. A lone caller is already in
+/// the batch and never waits. Tokio's timers are too coarse (1 ms) for
+/// this, hence the yield loop with a deadline.
+async fn gather(
+    queue: &mut mpsc::Receiver<Job>,
+    batch: &mut Vec<Job>,
+    max_batch: usize,
+    waiting: &AtomicUsize,
+) {
+    let started = std::time::Instant::now();
+    loop {
+        let target = waiting.load(Ordering::Acquire).clamp(1, max_batch);
+        while batch.len() < max_batch {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if batch.len() >= target || started.elapsed() >= LINGER {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// What an accepted append will write once the batch's checks are done.
 struct Accepted {
     events: Vec<StoredEvent>,
@@ -118,15 +151,42 @@ async fn commit_batch(
     // BEGIN IMMEDIATE takes the write lock now: nothing read below can
     // change before the commit, even if another process (a CLI import)
     // shares the file.
-    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
-    let (data_version, sequence, last_recorded): (i64, Option<i64>, Option<String>) =
-        sqlx::query_as(
-            "SELECT (SELECT data_version FROM pragma_data_version), \
+    //
+    // The transaction is begun and its bearings read in one round trip to
+    // SQLite's worker thread: every round trip is a pair of thread wake-ups,
+    // and they, not SQLite, dominate the cost of a small batch.
+    let bearings = sqlx::raw_sql(
+        "BEGIN IMMEDIATE; \
+         SELECT (SELECT data_version FROM pragma_data_version), \
                 (SELECT seq FROM sqlite_sequence WHERE name = 'events'), \
                 (SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1)",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+    )
+    .fetch_one(&mut *connection)
+    .await?;
+    let result = write_batch(connection, batch, cache, &bearings).await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    match sqlx::raw_sql(end).execute(&mut *connection).await {
+        Ok(_) => result,
+        // A failed COMMIT leaves nothing written; roll back to be sure the
+        // connection is usable for the next batch.
+        Err(error) => {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+            Err(error)
+        }
+    }
+}
+
+/// The body of one batch's transaction.
+async fn write_batch(
+    tx: &mut SqliteConnection,
+    batch: &[Job],
+    cache: &mut HeadCache,
+    bearings: &sqlx::sqlite::SqliteRow,
+) -> Result<Vec<Result<AppendOutcome, StoreError>>, sqlx::Error> {
+    use sqlx::Row;
+    let data_version: i64 = bearings.try_get(0)?;
+    let sequence: Option<i64> = bearings.try_get(1)?;
+    let last_recorded: Option<String> = bearings.try_get(2)?;
     if cache.data_version != Some(data_version) || cache.heads.len() > MAX_CACHED_HEADS {
         cache.invalidate();
         cache.data_version = Some(data_version);
@@ -141,7 +201,6 @@ async fn commit_batch(
     let mut next_position = sequence.unwrap_or(0) + 1;
     let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
     let mut answers = Vec::with_capacity(batch.len());
-    let mut rows: Vec<StoredEvent> = Vec::new();
     let mut records: Vec<IdempotencyRecord> = Vec::new();
     // Heads moved by this batch, applied to the cache only after commit.
     let mut moved: HashMap<Uuid, Option<StreamHead>> = HashMap::new();
@@ -151,7 +210,7 @@ async fn commit_batch(
             let key = (record.actor_id.clone(), record.key.clone());
             let previous = match keys_in_batch.get(&key) {
                 Some(previous) => Some(previous.clone()),
-                None => find_idempotency(&mut tx, &record.actor_id, &record.key).await?,
+                None => find_idempotency(tx, &record.actor_id, &record.key).await?,
             };
             if let Some(previous) = previous {
                 answers.push(Ok(AppendOutcome::AlreadyDone(previous)));
@@ -164,12 +223,12 @@ async fn commit_batch(
         {
             Some(head) => head.clone(),
             None => {
-                let head = read_head(&mut tx, request.stream_id).await?;
+                let head = read_head(tx, request.stream_id).await?;
                 cache.heads.insert(request.stream_id, head.clone());
                 head
             }
         };
-        match check_and_reserve(&mut tx, request, head.as_ref()).await? {
+        match check_and_reserve(tx, request, head.as_ref()).await? {
             Err(refusal) => answers.push(Err(refusal)),
             Ok(()) => {
                 let accepted = build_events(request, head, recorded_at, &mut next_position);
@@ -189,14 +248,22 @@ async fn commit_batch(
                     );
                     records.push(record.clone());
                 }
-                rows.extend(accepted.events.iter().cloned());
                 answers.push(Ok(AppendOutcome::Appended(accepted.events)));
             }
         }
     }
-    insert_events(&mut tx, &rows).await?;
-    insert_idempotency(&mut tx, &records, recorded_at).await?;
-    tx.commit().await?;
+    let rows: Vec<&StoredEvent> = answers
+        .iter()
+        .filter_map(|a| match a {
+            Ok(AppendOutcome::Appended(events)) => Some(events.iter()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    insert_events(tx, &rows).await?;
+    insert_idempotency(tx, &records, recorded_at).await?;
+    // Heads this batch moved are only cached once it commits; a failed
+    // commit invalidates the whole cache (see `run`).
     cache.heads.extend(moved);
     Ok(answers)
 }
@@ -299,44 +366,62 @@ fn build_events(
     Accepted { events }
 }
 
-/// Rows per multi-row INSERT: 17 parameters each stays well under
-/// SQLite's limit of 32 766 bound parameters.
-const ROWS_PER_INSERT: usize = 1000;
-
+/// Inserts a batch's events with one statement whose text never changes:
+/// the rows travel as one JSON array parameter, unpacked by `json_each`.
+/// A multi-row `VALUES` list would be a new statement text for every batch
+/// size, prepared afresh each time; this one is prepared once and cached.
 async fn insert_events(
     tx: &mut SqliteConnection,
-    events: &[StoredEvent],
+    events: &[&StoredEvent],
 ) -> Result<(), sqlx::Error> {
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO events (position, stream_id, version, event_id, event_type, schema_version, \
-             occurred_on, recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, \
-             causation_id, idempotency_key, data, prev_hash, hash) ",
-        );
-        query.push_values(chunk, |mut row, event| {
-            row.push_bind(event.position)
-                .push_bind(event.stream_id)
-                .push_bind(event.version as i64)
-                .push_bind(event.event_id)
-                .push_bind(event.event_type.clone())
-                .push_bind(i64::from(event.schema_version))
-                .push_bind(event.occurred_on.to_string())
-                .push_bind(format_instant(&event.recorded_at))
-                .push_bind(event.actor.id.clone())
-                .push_bind(event.actor.name.clone())
-                .push_bind(event.actor.role.clone())
-                .push_bind(event.actor.org_id.clone())
-                .push_bind(event.correlation_id)
-                .push_bind(event.causation_id)
-                .push_bind(event.idempotency_key.clone())
-                .push_bind(event.data.to_string())
-                .push_bind(event.prev_hash.clone())
-                .push_bind(event.hash.clone());
-        });
-        query.build().execute(&mut *tx).await?;
+    if events.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            serde_json::json!([
+                e.position,
+                e.stream_id.simple().to_string(),
+                e.version,
+                e.event_id.simple().to_string(),
+                e.event_type,
+                e.schema_version,
+                e.occurred_on.to_string(),
+                format_instant(&e.recorded_at),
+                e.actor.id,
+                e.actor.name,
+                e.actor.role,
+                e.actor.org_id,
+                e.correlation_id.simple().to_string(),
+                e.causation_id.map(|c| c.simple().to_string()),
+                e.idempotency_key,
+                e.data.to_string(),
+                e.prev_hash,
+                e.hash,
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO events (position, stream_id, version, event_id, event_type, schema_version, \
+         occurred_on, recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, \
+         causation_id, idempotency_key, data, prev_hash, hash) \
+         SELECT value ->> 0, unhex(value ->> 1), value ->> 2, unhex(value ->> 3), value ->> 4, \
+                value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, \
+                value ->> 11, unhex(value ->> 12), unhex(value ->> 13), value ->> 14, value ->> 15, \
+                value ->> 16, value ->> 17 \
+         FROM json_each(?1)",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
+
+/// Rows per multi-row INSERT of idempotency records (8 parameters each,
+/// well under SQLite's limit of 32 766 bound parameters). Keyed commands
+/// are a minority, so these statements stay small.
+const ROWS_PER_INSERT: usize = 1000;
 
 async fn insert_idempotency(
     tx: &mut SqliteConnection,

@@ -42,7 +42,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-use crate::rows::{event_columns, event_from_row};
+use crate::rows::{event_columns, event_from_row, event_json_row, events_from_json_page};
 
 /// Embedded migrations, applied on open.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -170,6 +170,31 @@ impl EventStore for SqliteStore {
         stream_id: Uuid,
         bound: StreamBound,
     ) -> Result<Vec<StoredEvent>, StoreError> {
+        let version = bound
+            .up_to_version
+            .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let known_at = bound.recorded_at_or_before.as_ref().map(format_instant);
+        let page: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(concat!(
+            "SELECT json_group_array(",
+            event_json_row!(),
+            " ORDER BY version) FROM events WHERE stream_id = ?1 \
+             AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3)"
+        ))
+        .bind(stream_id)
+        .bind(version)
+        .bind(&known_at)
+        .fetch_one(&self.readers)
+        .await;
+        if let Some(events) = page
+            .ok()
+            .flatten()
+            .as_deref()
+            .and_then(events_from_json_page)
+        {
+            return Ok(events);
+        }
+        // The fast path could not read the page: read row by row, which
+        // names the damaged version (or reports the store unreachable).
         let sql = concat!(
             "SELECT ",
             event_columns!(),
@@ -179,8 +204,8 @@ impl EventStore for SqliteStore {
         );
         let rows = sqlx::query(sql)
             .bind(stream_id)
-            .bind(bound.up_to_version.map(|v| v as i64))
-            .bind(bound.recorded_at_or_before.as_ref().map(format_instant))
+            .bind(version)
+            .bind(&known_at)
             .fetch_all(&self.readers)
             .await
             .map_err(unavailable)?;
@@ -190,6 +215,24 @@ impl EventStore for SqliteStore {
     async fn read_all(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         // One writer assigns positions inside its write lock, so commit
         // order is position order and reading by position never skips.
+        let page: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(concat!(
+            "SELECT json_group_array(",
+            event_json_row!(),
+            " ORDER BY position) FROM \
+             (SELECT * FROM events WHERE position > ?1 ORDER BY position LIMIT ?2)"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_one(&self.readers)
+        .await;
+        if let Some(events) = page
+            .ok()
+            .flatten()
+            .as_deref()
+            .and_then(events_from_json_page)
+        {
+            return Ok(events);
+        }
         let sql = concat!(
             "SELECT ",
             event_columns!(),

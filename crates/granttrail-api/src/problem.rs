@@ -161,6 +161,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if this.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the oversized body is never read; closing the
+            // connection stops a client from reusing it mid-upload.
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(etag) = this.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
             headers.insert(header::ETAG, etag);
         }
@@ -219,6 +224,12 @@ impl From<AppError> for Problem {
                 code: "duplicate".into(),
                 message: format!("project code '{code}' is already used by another project"),
             }]),
+            AppError::ReportNotReady => Problem::new(
+                StatusCode::CONFLICT,
+                "report-not-ready",
+                "No report yet",
+                "the evaluation report exists once a draft has been recorded (POST …/drafts)",
+            ),
             AppError::IdempotencyKeyReused { key } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",

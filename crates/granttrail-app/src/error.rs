@@ -36,6 +36,9 @@ pub enum AppError {
         /// The code.
         code: String,
     },
+    /// No evaluation draft exists yet, so there is no report.
+    #[error("the evaluation report has not been drafted yet")]
+    ReportNotReady,
     /// The idempotency key was used before for a different request.
     #[error("Idempotency-Key '{key}' was already used for a different request")]
     IdempotencyKeyReused {

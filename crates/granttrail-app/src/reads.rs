@@ -1,6 +1,9 @@
 //! Reading projects and their history.
 
-use granttrail_projections::{PointInTime, ProjectView, state_at};
+use granttrail_projections::{
+    AuditRow, Lang, PointInTime, ProjectView, Report, ReportError, audit_trail, build_report,
+    state_at,
+};
 use granttrail_store::{StoredEvent, StreamBound};
 use uuid::Uuid;
 
@@ -54,5 +57,23 @@ impl App {
             Some(project) => Ok(ProjectView::new(id, project, self.today())),
             None => Err(AppError::NotFound),
         }
+    }
+}
+
+impl App {
+    /// A project's audit trail: one row per event.
+    pub async fn audit_trail(&self, caller: &Caller, id: Uuid) -> Result<Vec<AuditRow>, AppError> {
+        let events = self.events(caller, id).await?;
+        Ok(audit_trail(&events)?)
+    }
+
+    /// A project's closing-evaluation report, once a draft exists.
+    pub async fn report(&self, caller: &Caller, id: Uuid, lang: Lang) -> Result<Report, AppError> {
+        let events = self.events(caller, id).await?;
+        build_report(&events, lang).map_err(|e| match e {
+            ReportError::NotReady => AppError::ReportNotReady,
+            ReportError::History(h) => AppError::from(h),
+            ReportError::Render(r) => AppError::Corrupt(r),
+        })
     }
 }

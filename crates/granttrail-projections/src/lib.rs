@@ -10,12 +10,22 @@
 //! - [`ProjectView`]: a project's state as the API returns it (the domain
 //!   state plus its id and whether it is overdue today).
 //! - [`state_at`]: decode and fold a stream's events up to a point.
+//! - [`audit_trail`]: one [`AuditRow`] per event, with every field it
+//!   changed from and to.
+//! - [`build_report`]: the closing-evaluation report (结项评估报告) in
+//!   the five sections of the source, as Markdown, HTML or JSON.
 //!
 //! ## What this crate does not do
 //! It does not read or write storage and does not decide commands.
 
+mod audit;
 mod point;
+mod report;
 mod view;
 
+pub use audit::{AuditActor, AuditRow, CSV_HEADER, FieldChange, audit_trail};
 pub use point::{PointInTime, ProjectionError, decode_events, state_at};
+pub use report::{
+    ExtensionLine, IndicatorLine, Lang, Milestone, Report, ReportError, build_report,
+};
 pub use view::ProjectView;

@@ -4,6 +4,7 @@
 mod commands;
 mod ops;
 mod reads;
+mod reports;
 mod tokens;
 
 use axum::Router;
@@ -42,6 +43,8 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(commands::sign_project, reads::list_projects))
         .routes(routes!(reads::get_project))
         .routes(routes!(reads::project_events))
+        .routes(routes!(reports::audit_trail))
+        .routes(routes!(reports::report))
         .routes(routes!(commands::extend_period))
         .routes(routes!(commands::submit_self_report))
         .routes(routes!(commands::review_self_report))

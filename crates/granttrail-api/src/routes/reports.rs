@@ -1,0 +1,129 @@
+//! The audit trail and the closing-evaluation report.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use granttrail_projections::{AuditRow, CSV_HEADER, Lang};
+use http::{HeaderValue, header};
+use serde::Deserialize;
+
+use crate::ApiState;
+use crate::extract::{Authenticated, parse_id};
+use crate::problem::{ApiResult, Problem};
+
+/// The UTF-8 byte-order mark, so spreadsheet programs read Chinese right.
+const BOM: &str = "\u{feff}";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FormatQuery {
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+fn with_type(body: impl IntoResponse, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Audit rows as CSV text (with BOM and header).
+pub fn audit_csv(rows: &[AuditRow], with_header: bool) -> Result<String, Problem> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed =
+        |e: csv::Error| Problem::bad_parameter("format", format!("CSV could not be written: {e}"));
+    if with_header {
+        writer.write_record(CSV_HEADER).map_err(failed)?;
+    }
+    for row in rows {
+        writer.write_record(row.csv_record()).map_err(failed)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Problem::bad_parameter("format", e.to_string()))?;
+    Ok(format!("{BOM}{}", String::from_utf8_lossy(&bytes)))
+}
+
+fn query(
+    raw: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<FormatQuery, Problem> {
+    raw.map(|Query(q)| q)
+        .map_err(|e| Problem::bad_parameter("query", e.body_text()))
+}
+
+/// One row per event: who, when, what, every field changed, the hash.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/audit-trail", tag = "reads",
+    params(("id" = String, Path, description = "project id"),
+           ("format" = Option<String>, Query, description = "json (default) or csv (UTF-8 with BOM)")),
+    responses((status = 200, description = "the audit rows"), (status = 404, description = "not-found")),
+    security(("bearer" = [])))]
+pub(super) async fn audit_trail(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    raw: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let query = query(raw)?;
+    if query.lang.is_some() {
+        return Err(Problem::bad_parameter(
+            "lang",
+            "the audit trail has no lang parameter",
+        ));
+    }
+    let rows = state.app.audit_trail(&caller, id).await?;
+    match query.format.as_deref() {
+        None | Some("json") => Ok(Json(rows).into_response()),
+        Some("csv") => Ok(with_type(
+            audit_csv(&rows, true)?,
+            "text/csv; charset=utf-8",
+        )),
+        Some(other) => Err(Problem::bad_parameter(
+            "format",
+            format!("'{other}' is not json or csv"),
+        )),
+    }
+}
+
+/// The closing-evaluation report (结项评估报告).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/report", tag = "reads",
+    params(("id" = String, Path, description = "project id"),
+           ("lang" = Option<String>, Query, description = "zh-CN (default) or en"),
+           ("format" = Option<String>, Query, description = "markdown (default), html or json")),
+    responses((status = 200, description = "the report; marked as a draft until finalized"),
+              (status = 409, description = "report-not-ready: no draft yet")),
+    security(("bearer" = [])))]
+pub(super) async fn report(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    raw: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let query = query(raw)?;
+    let lang = match query.lang.as_deref() {
+        None => Lang::ZhCn,
+        Some(tag) => Lang::parse(tag)
+            .ok_or_else(|| Problem::bad_parameter("lang", format!("'{tag}' is not zh-CN or en")))?,
+    };
+    let format = query.format.as_deref().unwrap_or("markdown");
+    if !matches!(format, "markdown" | "html" | "json") {
+        return Err(Problem::bad_parameter(
+            "format",
+            format!("'{format}' is not markdown, html or json"),
+        ));
+    }
+    let report = state.app.report(&caller, id, lang).await?;
+    let rendered = match format {
+        "html" => report
+            .to_html()
+            .map(|t| with_type(t, "text/html; charset=utf-8")),
+        "json" => report.to_json().map(|t| with_type(t, "application/json")),
+        _ => report
+            .to_markdown()
+            .map(|t| with_type(t, "text/markdown; charset=utf-8")),
+    };
+    rendered.map_err(|e| granttrail_app::AppError::Corrupt(e.to_string()).into())
+}

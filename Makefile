@@ -31,9 +31,14 @@ deps-check:
 	  || (echo "granttrail-domain depends on an IO crate" && false)
 	@echo "deps-check: granttrail-domain is pure"
 
-## Criterion benchmarks of in-process paths (figures go in docs/benchmarks.md).
+## Benchmarks (figures go in docs/benchmarks.md): criterion for in-process
+## paths, then oha against the release server beside a trivial handler.
 bench:
 	$(CARGO) bench --workspace --locked
+	$(MAKE) bench-http
+
+bench-http:
+	tests/load/http.sh 10s 32
 
 doc:
 	$(CARGO) doc --workspace --no-deps

@@ -14,6 +14,9 @@ use crate::{App, AppError, Caller};
 /// The name of the current-state projection (its checkpoint row).
 pub const PROJECT_LIST: &str = "project_list";
 
+/// How long the runner lets commits gather before catching up.
+const CATCH_UP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// How many events one catch-up step reads and writes at once.
 const PAGE: u32 = 1000;
 
@@ -161,7 +164,12 @@ impl App {
             }
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = commits.changed() => {}
+                _ = commits.changed() => {
+                    // Let a burst of commits gather: one catch-up per
+                    // burst instead of one per commit keeps projection
+                    // writes from crowding the event writer.
+                    tokio::time::sleep(CATCH_UP_PAUSE).await;
+                }
                 _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
             }
         }

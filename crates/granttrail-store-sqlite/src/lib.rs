@@ -61,6 +61,8 @@ pub struct SqliteStore {
     committed: watch::Receiver<i64>,
     /// Callers inside `append`, so the writer knows whom to wait for.
     waiting: Arc<AtomicUsize>,
+    /// Projection writes, committed by the writer between batches.
+    saves: mpsc::Sender<writer::SaveJob>,
 }
 
 /// Holds one count in the waiting-callers gauge for its lifetime.
@@ -95,7 +97,10 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            // Other processes (a CLI import, a backup) may hold the write lock
+            // for a moment; waiting longer than this means something is wrong,
+            // and the caller gets 503 rather than a hung request.
+            .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
@@ -123,9 +128,11 @@ impl SqliteStore {
         let (committed_tx, committed) = watch::channel(last);
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
         let waiting = Arc::new(AtomicUsize::new(0));
+        let (saves, save_queue) = mpsc::channel(16);
         tokio::spawn(writer::run(
             writer_connection,
             queue,
+            save_queue,
             committed_tx,
             MAX_BATCH,
             waiting.clone(),
@@ -135,6 +142,7 @@ impl SqliteStore {
             writer: jobs,
             committed,
             waiting,
+            saves,
         })
     }
 

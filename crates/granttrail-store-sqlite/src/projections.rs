@@ -65,41 +65,20 @@ impl ProjectionStore for SqliteStore {
         rows: &[ProjectRow],
         checkpoint: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool()
-            .begin_with("BEGIN IMMEDIATE")
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = crate::writer::SaveJob {
+            projection: projection.to_owned(),
+            rows: rows.to_vec(),
+            checkpoint,
+            reply,
+        };
+        self.saves
+            .send(job)
             .await
-            .map_err(unavailable)?;
-        for chunk in rows.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
-            );
-            query.push_values(chunk, |mut values, row| {
-                values
-                    .push_bind(row.id)
-                    .push_bind(row.version as i64)
-                    .push_bind(row.stage.clone())
-                    .push_bind(row.executor_org_id.clone())
-                    .push_bind(row.planned_end.to_string())
-                    .push_bind(row.state.to_string());
-            });
-            query.push(
-                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
-                 executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-                 state = excluded.state",
-            );
-            query.build().execute(&mut *tx).await.map_err(unavailable)?;
-        }
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) \
-             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-        )
-        .bind(projection)
-        .bind(checkpoint)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped mid-commit".to_owned()))?
     }
 
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {

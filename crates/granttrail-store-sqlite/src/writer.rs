@@ -12,14 +12,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
+use granttrail_store::ProjectRow;
 use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, StoreError, StoredEvent,
     StreamHead, chain, format_instant, now_micros,
 };
 use sqlx::error::ErrorKind;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
+
+/// Projection rows and their checkpoint, to be written by the writer.
+///
+/// Projection writes share the writer's connection, so they never wait
+/// for SQLite's write lock (and its busy handler's millisecond sleeps)
+/// against the appends of this process; they commit between batches.
+pub(crate) struct SaveJob {
+    pub(crate) projection: String,
+    pub(crate) rows: Vec<ProjectRow>,
+    pub(crate) checkpoint: i64,
+    pub(crate) reply: oneshot::Sender<Result<(), StoreError>>,
+}
 
 /// One append waiting for the writer, and where to send its answer.
 pub(crate) struct Job {
@@ -62,13 +75,29 @@ impl HeadCache {
 pub(crate) async fn run(
     mut connection: SqliteConnection,
     mut queue: mpsc::Receiver<Job>,
+    mut saves: mpsc::Receiver<SaveJob>,
     committed: watch::Sender<i64>,
     max_batch: usize,
     waiting: Arc<AtomicUsize>,
 ) {
     let mut cache = HeadCache::default();
     let mut batch = Vec::with_capacity(max_batch);
-    while let Some(first) = queue.recv().await {
+    loop {
+        // Appends first: projections can always catch up a moment later.
+        let first = tokio::select! {
+            biased;
+            job = queue.recv() => match job {
+                Some(job) => job,
+                None => break,
+            },
+            save = saves.recv() => {
+                if let Some(save) = save {
+                    let result = save_projection(&mut connection, &save).await;
+                    let _ = save.reply.send(result);
+                }
+                continue;
+            }
+        };
         batch.push(first);
         gather(&mut queue, &mut batch, max_batch, &waiting).await;
         let answers = match commit_batch(&mut connection, &batch, &mut cache).await {
@@ -199,6 +228,7 @@ async fn write_batch(
     }
     let recorded_at = cache.tick();
     let mut next_position = sequence.unwrap_or(0) + 1;
+    load_missing_heads(tx, batch, cache).await?;
     let mut keys_in_batch: HashMap<(String, String), IdempotencyRecord> = HashMap::new();
     let mut answers = Vec::with_capacity(batch.len());
     let mut records: Vec<IdempotencyRecord> = Vec::new();
@@ -266,6 +296,46 @@ async fn write_batch(
     // commit invalidates the whole cache (see `run`).
     cache.heads.extend(moved);
     Ok(answers)
+}
+
+/// Reads, in one query, the heads of every stream of the batch that the
+/// cache does not know; streams with no row are cached as absent.
+async fn load_missing_heads(
+    tx: &mut SqliteConnection,
+    batch: &[Job],
+    cache: &mut HeadCache,
+) -> Result<(), sqlx::Error> {
+    let mut missing: Vec<Uuid> = batch
+        .iter()
+        .map(|j| j.request.stream_id)
+        .filter(|id| !cache.heads.contains_key(id))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort_unstable();
+    missing.dedup();
+    let ids: Vec<String> = missing.iter().map(|id| id.simple().to_string()).collect();
+    let found: Vec<(Uuid, i64, String)> = sqlx::query_as(
+        "SELECT stream_id, version, head_hash FROM streams \
+         WHERE stream_id IN (SELECT unhex(value) FROM json_each(?1))",
+    )
+    .bind(serde_json::to_string(&ids).unwrap_or_default())
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in missing {
+        cache.heads.insert(id, None);
+    }
+    for (id, version, hash) in found {
+        cache.heads.insert(
+            id,
+            Some(StreamHead {
+                version: version as u64,
+                hash,
+            }),
+        );
+    }
+    Ok(())
 }
 
 async fn read_head(
@@ -474,4 +544,45 @@ pub(crate) async fn find_idempotency(
             body,
         },
     ))
+}
+
+async fn save_projection(
+    connection: &mut SqliteConnection,
+    save: &SaveJob,
+) -> Result<(), StoreError> {
+    let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
+    let mut tx = connection
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(unavailable)?;
+    for chunk in save.rows.chunks(500) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
+        );
+        query.push_values(chunk, |mut values, row| {
+            values
+                .push_bind(row.id)
+                .push_bind(row.version as i64)
+                .push_bind(row.stage.clone())
+                .push_bind(row.executor_org_id.clone())
+                .push_bind(row.planned_end.to_string())
+                .push_bind(row.state.to_string());
+        });
+        query.push(
+            " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
+             executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
+             state = excluded.state",
+        );
+        query.build().execute(&mut *tx).await.map_err(unavailable)?;
+    }
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) \
+         ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+    )
+    .bind(&save.projection)
+    .bind(save.checkpoint)
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)
 }

@@ -1,5 +1,9 @@
 //! Who is calling, and the tokens that say so.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use granttrail_store::{Actor, Role, TokenRecord, now_micros};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -110,6 +114,7 @@ impl App {
 
     /// Revokes a token; revoked tokens authenticate nobody.
     pub async fn revoke_token(&self, id: Uuid) -> Result<(), AppError> {
+        self.token_cache.forget(id);
         if self.tokens.revoke_token(id, now_micros()).await? {
             Ok(())
         } else {
@@ -118,9 +123,22 @@ impl App {
     }
 
     /// The caller a bearer secret belongs to.
+    ///
+    /// Live tokens are remembered for [`TOKEN_CACHE_TTL`], so most
+    /// requests skip the token query. Revoking through this process
+    /// forgets the token at once; a revocation made by another process
+    /// (the CLI) takes effect within the TTL.
     pub async fn authenticate(&self, secret: &str) -> Result<Caller, AppError> {
-        match self.tokens.find_token(&hash_secret(secret)).await? {
-            Some(token) => Ok(Caller::from_token(&token)),
+        let hash = hash_secret(secret);
+        if let Some(caller) = self.token_cache.get(&hash) {
+            return Ok(caller);
+        }
+        match self.tokens.find_token(&hash).await? {
+            Some(token) => {
+                let caller = Caller::from_token(&token);
+                self.token_cache.put(hash, token.id, caller.clone());
+                Ok(caller)
+            }
             None => Err(AppError::Unauthenticated),
         }
     }
@@ -134,5 +152,43 @@ impl App {
             .await?
             .iter()
             .any(|t| t.role == Role::Admin && t.revoked_at.is_none()))
+    }
+}
+
+/// How long an authenticated token is trusted without asking the store.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Recently authenticated tokens, by secret hash.
+///
+/// A std mutex, not tokio's: the critical sections are a map lookup or
+/// insert and never await.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    entries: Mutex<HashMap<String, (Uuid, Caller, Instant)>>,
+}
+
+/// Bounds the cache; past it, it starts over.
+const MAX_CACHED_TOKENS: usize = 10_000;
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Caller> {
+        let entries = self.entries.lock().ok()?;
+        let (_, caller, at) = entries.get(hash)?;
+        (at.elapsed() < TOKEN_CACHE_TTL).then(|| caller.clone())
+    }
+
+    fn put(&self, hash: String, id: Uuid, caller: Caller) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_CACHED_TOKENS {
+                entries.clear();
+            }
+            entries.insert(hash, (id, caller, Instant::now()));
+        }
+    }
+
+    fn forget(&self, id: Uuid) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (token, _, _)| *token != id);
+        }
     }
 }

@@ -30,7 +30,7 @@ use granttrail_domain::BusinessDate;
 use granttrail_store::{EventStore, ProjectionStore, TokenStore};
 use tokio::sync::{Mutex, watch};
 
-pub use auth::{Caller, IssuedToken, hash_secret};
+pub use auth::{Caller, IssuedToken, TOKEN_CACHE_TTL, hash_secret};
 pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
 pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage};
@@ -49,6 +49,8 @@ pub struct App {
     projecting: Arc<Mutex<()>>,
     /// The position the project list has applied up to.
     projected: Arc<watch::Sender<i64>>,
+    /// Recently authenticated tokens.
+    token_cache: Arc<auth::TokenCache>,
 }
 
 impl App {
@@ -65,6 +67,7 @@ impl App {
             today: Arc::new(|| BusinessDate::from(chrono::Utc::now().date_naive())),
             projecting: Arc::new(Mutex::new(())),
             projected: Arc::new(watch::channel(0).0),
+            token_cache: Arc::new(auth::TokenCache::default()),
         }
     }
 

@@ -16,6 +16,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The server allocates and frees many small JSON values per request from
+/// several threads at once; glibc's allocator spent a quarter of the CPU
+/// of a command load in malloc and free (see docs/benchmarks.md), mimalloc
+/// a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// granttrail: the lifecycle of foundation-funded projects as hash-chained
 /// event streams.
 #[derive(Debug, Parser)]

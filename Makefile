@@ -1,7 +1,7 @@
 # Thin targets: one command each. CI (.ci/run) calls the same targets.
 CARGO ?= cargo
 
-.PHONY: run demo test fmt lint unit deps-check bench bench-http doc
+.PHONY: run demo test fmt lint unit deps-check bench bench-http bench-startup doc
 
 ## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
 run:
@@ -35,10 +35,14 @@ deps-check:
 ## paths, then oha against the release server beside a trivial handler.
 bench:
 	$(CARGO) bench --workspace --locked
-	$(MAKE) bench-http
+	$(MAKE) bench-http bench-startup
 
 bench-http:
 	tests/load/http.sh 10s 32
+
+## Needs the database the rebuild benchmark (part of `cargo bench`) made.
+bench-startup:
+	tests/load/startup.sh
 
 doc:
 	$(CARGO) doc --workspace --no-deps

@@ -20,6 +20,9 @@ const CATCH_UP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20)
 /// How many events one catch-up step reads and writes at once.
 const PAGE: u32 = 1000;
 
+/// How many events one rebuild step reads and writes at once.
+const REBUILD_PAGE: u32 = 5000;
+
 /// A request for the project list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProjectListQuery {
@@ -118,6 +121,10 @@ impl App {
 
     /// Forgets the projection and applies the whole log again, calling
     /// `progress(applied_position, last_position)` after each page.
+    ///
+    /// Pages are larger than in a catch-up (fewer commits), and the next
+    /// page is read while the current one is applied and written, so
+    /// reading and folding overlap on two cores.
     pub async fn rebuild_projections(
         &self,
         mut progress: impl FnMut(i64, i64),
@@ -126,23 +133,20 @@ impl App {
         self.projections.reset(PROJECT_LIST).await?;
         let target = self.store.last_position().await?;
         let mut checkpoint = 0;
-        loop {
-            let events = self.store.read_all(checkpoint, PAGE).await?;
-            let Some(last) = events.last() else { break };
+        let mut events = self.store.read_all(0, REBUILD_PAGE).await?;
+        while let Some(last) = events.last() {
             let last_position = last.position;
-            self.apply_page(&events, last_position).await?;
+            let (applied, upcoming) = tokio::join!(
+                self.apply_page(&events, last_position),
+                self.store.read_all(last_position, REBUILD_PAGE)
+            );
+            applied?;
+            events = upcoming?;
             checkpoint = last_position;
             progress(checkpoint, target.max(checkpoint));
         }
         self.projected.send_replace(checkpoint);
         Ok(checkpoint)
-    }
-
-    /// How far the projection trails the log, in events' positions.
-    pub async fn projection_lag(&self) -> Result<i64, AppError> {
-        let head = self.store.last_position().await?;
-        let checkpoint = self.projections.checkpoint(PROJECT_LIST).await?;
-        Ok((head - checkpoint).max(0))
     }
 
     /// How many positions the project list trails the last commit this

@@ -190,7 +190,9 @@ async fn a_rebuilt_project_list_equals_the_live_one_row_by_row() {
         .await
         .unwrap();
     assert!(
-        progress.len() > 1 && progress.last().unwrap().0 == events,
+        progress
+            .last()
+            .is_some_and(|(done, total)| *done == events && *total == events),
         "{progress:?}"
     );
     let rebuilt = whole_list(&app).await;

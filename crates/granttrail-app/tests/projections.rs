@@ -280,3 +280,49 @@ async fn the_list_filters_by_stage_executor_and_overdue() {
     .await;
     assert_eq!(signed.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cursor_neither_repeats_nor_skips_while_projects_are_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let mut sign = seed_bodies()[0].1.clone();
+    sign.as_object_mut().unwrap().remove("code");
+    let mut before = Vec::new();
+    for _ in 0..60 {
+        let id = Uuid::now_v7();
+        run(&app, id, CommandKind::Sign, &sign, None).await.unwrap();
+        before.push(id);
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        // Another project signs between every two pages.
+        run(&app, Uuid::now_v7(), CommandKind::Sign, &sign, None).await.unwrap();
+        let query = ProjectListQuery { limit: 7, cursor, ..Default::default() };
+        let page = app.list_projects(&Caller::operator("t"), query).await.unwrap();
+        seen.extend(page.items.iter().map(|v| v.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next.parse().unwrap()),
+            None => break,
+        }
+    }
+    let unique: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no project twice");
+    assert!(before.iter().all(|id| unique.contains(id)), "every project that existed at the start");
+}
+
+#[tokio::test]
+async fn readiness_sees_how_far_the_projection_trails_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let mut sign = seed_bodies()[0].1.clone();
+    sign.as_object_mut().unwrap().remove("code");
+    for _ in 0..5 {
+        run(&app, Uuid::now_v7(), CommandKind::Sign, &sign, None).await.unwrap();
+    }
+    assert_eq!(app.projection_behind(), 5, "nothing projected yet");
+    assert_eq!(app.projection_lag().await.unwrap(), 5);
+    app.catch_up_projections().await.unwrap();
+    assert_eq!(app.projection_behind(), 0);
+    assert_eq!(app.projection_lag().await.unwrap(), 0);
+}

@@ -149,6 +149,14 @@ impl App {
         Ok(checkpoint)
     }
 
+    /// How far the projection trails the log, in positions, asking the
+    /// store (sees writes of every process sharing the database).
+    pub async fn projection_lag(&self) -> Result<i64, AppError> {
+        let head = self.store.last_position().await?;
+        let checkpoint = self.projections.checkpoint(PROJECT_LIST).await?;
+        Ok((head - checkpoint).max(0))
+    }
+
     /// How many positions the project list trails the last commit this
     /// process saw; cheap enough for every readiness probe.
     pub fn projection_behind(&self) -> i64 {

@@ -297,9 +297,18 @@ async fn the_cursor_neither_repeats_nor_skips_while_projects_are_added() {
     let mut cursor = None;
     loop {
         // Another project signs between every two pages.
-        run(&app, Uuid::now_v7(), CommandKind::Sign, &sign, None).await.unwrap();
-        let query = ProjectListQuery { limit: 7, cursor, ..Default::default() };
-        let page = app.list_projects(&Caller::operator("t"), query).await.unwrap();
+        run(&app, Uuid::now_v7(), CommandKind::Sign, &sign, None)
+            .await
+            .unwrap();
+        let query = ProjectListQuery {
+            limit: 7,
+            cursor,
+            ..Default::default()
+        };
+        let page = app
+            .list_projects(&Caller::operator("t"), query)
+            .await
+            .unwrap();
         seen.extend(page.items.iter().map(|v| v.id));
         match page.next_cursor {
             Some(next) => cursor = Some(next.parse().unwrap()),
@@ -308,7 +317,10 @@ async fn the_cursor_neither_repeats_nor_skips_while_projects_are_added() {
     }
     let unique: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "no project twice");
-    assert!(before.iter().all(|id| unique.contains(id)), "every project that existed at the start");
+    assert!(
+        before.iter().all(|id| unique.contains(id)),
+        "every project that existed at the start"
+    );
 }
 
 #[tokio::test]
@@ -318,7 +330,9 @@ async fn readiness_sees_how_far_the_projection_trails_the_log() {
     let mut sign = seed_bodies()[0].1.clone();
     sign.as_object_mut().unwrap().remove("code");
     for _ in 0..5 {
-        run(&app, Uuid::now_v7(), CommandKind::Sign, &sign, None).await.unwrap();
+        run(&app, Uuid::now_v7(), CommandKind::Sign, &sign, None)
+            .await
+            .unwrap();
     }
     assert_eq!(app.projection_behind(), 5, "nothing projected yet");
     assert_eq!(app.projection_lag().await.unwrap(), 5);

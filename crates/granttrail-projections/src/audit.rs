@@ -6,7 +6,7 @@ use granttrail_store::{StoredEvent, format_instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ProjectionError;
+use crate::{ProjectionError, decode};
 
 /// One changed field of the project state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -61,12 +61,7 @@ pub fn audit_trail(events: &[StoredEvent]) -> Result<Vec<AuditRow>, ProjectionEr
     let mut state: Option<Project> = None;
     let mut rows = Vec::with_capacity(events.len());
     for stored in events {
-        let event =
-            ProjectEvent::decode_parts(&stored.event_type, stored.schema_version, &stored.data)
-                .map_err(|source| ProjectionError::Decode {
-                    version: stored.version,
-                    source,
-                })?;
+        let event = decode(stored)?;
         let before = state.as_ref().map(state_json).unwrap_or(Value::Null);
         let next = evolve(state, &event)?;
         let after = state_json(&next);

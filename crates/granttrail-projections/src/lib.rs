@@ -24,7 +24,7 @@ mod report;
 mod view;
 
 pub use audit::{AuditActor, AuditRow, CSV_HEADER, FieldChange, audit_trail};
-pub use point::{PointInTime, ProjectionError, decode_events, state_at};
+pub use point::{PointInTime, ProjectionError, decode, decode_events, state_at};
 pub use report::{
     ExtensionLine, IndicatorLine, Lang, Milestone, Report, ReportError, build_report,
 };

@@ -36,19 +36,20 @@ pub enum ProjectionError {
     History(#[from] HistoryError),
 }
 
+/// Decodes one stored event into its domain event (upcasting old schema
+/// versions), naming the version that failed.
+pub fn decode(stored: &StoredEvent) -> Result<ProjectEvent, ProjectionError> {
+    ProjectEvent::decode_parts(&stored.event_type, stored.schema_version, &stored.data).map_err(
+        |source| ProjectionError::Decode {
+            version: stored.version,
+            source,
+        },
+    )
+}
+
 /// Decodes stored events into domain events.
 pub fn decode_events(events: &[StoredEvent]) -> Result<Vec<ProjectEvent>, ProjectionError> {
-    events
-        .iter()
-        .map(|e| {
-            ProjectEvent::decode_parts(&e.event_type, e.schema_version, &e.data).map_err(|source| {
-                ProjectionError::Decode {
-                    version: e.version,
-                    source,
-                }
-            })
-        })
-        .collect()
+    events.iter().map(decode).collect()
 }
 
 /// Folds the events of one stream (in version order) that fall at or
@@ -72,12 +73,7 @@ pub fn state_at(
         if !included {
             continue;
         }
-        let event =
-            ProjectEvent::decode_parts(&stored.event_type, stored.schema_version, &stored.data)
-                .map_err(|source| ProjectionError::Decode {
-                    version: stored.version,
-                    source,
-                })?;
+        let event = decode(stored)?;
         let mut project = evolve(state, &event)?;
         // Under `AsOf` some events are skipped; the version shown is the
         // stream version of the last event applied, not a count.

@@ -11,7 +11,7 @@ use granttrail_store::StoredEvent;
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::ProjectionError;
+use crate::{ProjectionError, decode};
 
 /// The report's language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -283,12 +283,7 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
     let mut state: Option<Project> = None;
     let mut milestones: Vec<(BusinessDate, String)> = Vec::new();
     for stored in events {
-        let event =
-            ProjectEvent::decode_parts(&stored.event_type, stored.schema_version, &stored.data)
-                .map_err(|source| ProjectionError::Decode {
-                    version: stored.version,
-                    source,
-                })?;
+        let event = decode(stored)?;
         milestones.push((event.occurred_on(), milestone_label(&event, lang)));
         if let ProjectEvent::SelfReportSubmitted(report) = &event {
             milestones.push((report.completed_on, lang.pick("项目完成", "work completed")));

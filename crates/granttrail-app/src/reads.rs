@@ -77,3 +77,23 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// Recomputes a project's hash chain: `ok`, the number of events, the
+    /// head hash and the first bad version. Executors may verify only their
+    /// own organisation's projects (any other is a 404).
+    pub async fn verify(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<granttrail_store::chain::ChainReport, AppError> {
+        if caller.role == granttrail_store::Role::Executor {
+            self.events(caller, id).await?;
+        }
+        let report = self.store.verify_stream(id).await?;
+        if report.events == 0 && report.ok {
+            return Err(AppError::NotFound);
+        }
+        Ok(report)
+    }
+}

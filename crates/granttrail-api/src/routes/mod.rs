@@ -45,6 +45,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(reads::project_events))
         .routes(routes!(reports::audit_trail))
         .routes(routes!(reports::report))
+        .routes(routes!(reports::verify))
         .routes(routes!(commands::extend_period))
         .routes(routes!(commands::submit_self_report))
         .routes(routes!(commands::review_self_report))

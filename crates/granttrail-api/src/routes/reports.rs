@@ -127,3 +127,17 @@ pub(super) async fn report(
     };
     rendered.map_err(|e| granttrail_app::AppError::Corrupt(e.to_string()).into())
 }
+
+/// Recomputes the project's hash chain.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/verify", tag = "reads",
+    params(("id" = String, Path, description = "project id")),
+    responses((status = 200, description = "{ok, events, head_hash, first_bad_version}"), (status = 404, description = "not-found")),
+    security(("bearer" = [])))]
+pub(super) async fn verify(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    Ok(Json(state.app.verify(&caller, id).await?).into_response())
+}

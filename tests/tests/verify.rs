@@ -1,0 +1,94 @@
+//! Verification online (`GET …/verify`) and for the whole store
+//! (`granttrail verify`), against tampering done directly in the file.
+
+#![allow(clippy::unwrap_used)]
+
+use granttrail_e2e::{Client, Server, seed_commands};
+
+async fn seed_project(server: &Server) -> (Client, String) {
+    let staff = Client::new(server, &server.token("staff", None));
+    let executor = Client::new(server, &server.token("executor", Some("jt-xiaoshuidi")));
+    let id = staff.sign_seed(None).await;
+    for (step, (route, body)) in seed_commands().iter().enumerate().skip(1) {
+        let client = if *route == "/self-reports" {
+            &executor
+        } else {
+            &staff
+        };
+        let done = client
+            .post(
+                &format!("/api/v1/projects/{id}{route}"),
+                body,
+                Some(step as u64),
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.text);
+    }
+    (staff, id)
+}
+
+/// Runs `sql` on the database file as an attacker would, after dropping
+/// the append-only triggers; `{id}` stands for the project's id as a blob.
+fn tamper(server: &Server, sql: &str, id: &str) {
+    let file = server.database.trim_start_matches("sqlite://");
+    let db = rusqlite::Connection::open(file).unwrap();
+    db.execute_batch("DROP TRIGGER IF EXISTS events_are_append_only_update; DROP TRIGGER IF EXISTS events_are_append_only_delete;")
+        .unwrap();
+    let blob = format!("X'{}'", id.replace('-', ""));
+    db.execute_batch(&sql.replace("{id}", &blob)).unwrap();
+}
+
+#[tokio::test]
+async fn an_intact_project_verifies_online_and_offline() {
+    let server = Server::start();
+    let (staff, id) = seed_project(&server).await;
+    let report = staff.get(&format!("/api/v1/projects/{id}/verify")).await;
+    assert_eq!(report.status, 200);
+    assert_eq!(report.json["ok"], true);
+    assert_eq!(report.json["events"], 8);
+    assert!(report.json["first_bad_version"].is_null());
+    let events = staff.get(&format!("/api/v1/projects/{id}/events")).await;
+    assert_eq!(report.json["head_hash"], events.json[7]["hash"]);
+    let cli = server.cli(&["verify"]);
+    assert!(cli.status.success());
+}
+
+#[tokio::test]
+async fn tampering_is_named_by_version_online_and_by_the_cli() {
+    let cases = [
+        // One byte of one event's data.
+        (
+            "UPDATE events SET data = replace(data, '2023-02-28', '2023-03-28') WHERE stream_id = {id} AND version = 2",
+            2,
+        ),
+        // One event gone.
+        (
+            "DELETE FROM events WHERE stream_id = {id} AND version = 5",
+            5,
+        ),
+        // Two events swapped.
+        (
+            "UPDATE events SET version = -3 WHERE stream_id = {id} AND version = 3; \
+          UPDATE events SET version = 3 WHERE stream_id = {id} AND version = 4; \
+          UPDATE events SET version = 4 WHERE stream_id = {id} AND version = -3;",
+            3,
+        ),
+    ];
+    for (sql, bad) in cases {
+        let server = Server::start();
+        let (staff, id) = seed_project(&server).await;
+        tamper(&server, sql, &id);
+        let report = staff.get(&format!("/api/v1/projects/{id}/verify")).await;
+        assert_eq!(report.status, 200, "{}", report.text);
+        assert_eq!(report.json["ok"], false, "{sql}");
+        assert_eq!(
+            report.json["first_bad_version"], bad,
+            "{sql}: {}",
+            report.text
+        );
+        let cli = server.cli(&["verify"]);
+        assert!(!cli.status.success(), "the CLI exits non-zero");
+        let out = String::from_utf8(cli.stdout).unwrap();
+        assert!(out.contains(&format!("first bad version {bad}")), "{out}");
+    }
+}

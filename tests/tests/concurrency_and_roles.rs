@@ -261,6 +261,8 @@ async fn the_openapi_document_lists_every_route() {
         ("get", "/api/v1/projects/{id}/audit-trail"),
         ("get", "/api/v1/projects/{id}/report"),
         ("get", "/api/v1/projects/{id}/verify"),
+        ("get", "/api/v1/projects/{id}/export"),
+        ("get", "/api/v1/signing-key"),
         ("post", "/api/v1/projects/{id}/extensions"),
         ("post", "/api/v1/projects/{id}/self-reports"),
         ("post", "/api/v1/projects/{id}/reviews"),

@@ -97,3 +97,28 @@ impl App {
         Ok(report)
     }
 }
+
+impl App {
+    /// A signed compliance bundle of one project (see
+    /// `granttrail_projections::build_bundle`).
+    pub async fn export(&self, caller: &Caller, id: Uuid) -> Result<Vec<u8>, AppError> {
+        let events = self.events(caller, id).await?;
+        let project = state_at(&events, PointInTime::Latest)?.ok_or(AppError::NotFound)?;
+        let view = ProjectView::new(id, project, self.today());
+        let exporter = format!("{} ({})", caller.actor.name, caller.actor.role);
+        let now = granttrail_store::format_instant(&granttrail_store::now_micros());
+        granttrail_projections::build_bundle(&events, &view, &exporter, &now, &self.signing_key)
+            .map_err(|e| AppError::Corrupt(e.to_string()))
+    }
+
+    /// The public half of the bundle-signing key.
+    pub fn signing_key_info(&self) -> serde_json::Value {
+        use base64::Engine;
+        let public = self.signing_key.verifying_key().to_bytes();
+        serde_json::json!({
+            "algorithm": "Ed25519",
+            "public_key": hex::encode(public),
+            "public_key_base64": base64::engine::general_purpose::STANDARD.encode(public),
+        })
+    }
+}

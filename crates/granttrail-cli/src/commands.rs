@@ -20,8 +20,22 @@ use crate::{Command, TokenAction};
 
 /// Runs one subcommand; `Err` carries the message for stderr.
 pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, String> {
+    // Offline: a bundle is verified without opening any database.
+    if let Command::Verify {
+        bundle: Some(bundle),
+        public_key,
+    } = &command
+    {
+        return verify_bundle(bundle, public_key.as_deref());
+    }
     let metrics = Arc::new(Metrics::new());
-    let app = wiring::open(&settings, metrics.clone()).await?;
+    let mut app = wiring::open(&settings, metrics.clone()).await?;
+    if matches!(
+        command,
+        Command::Serve { .. } | Command::Export { .. } | Command::SigningKey
+    ) {
+        app = app.with_signing_key(wiring::signing_key(&settings)?);
+    }
     match command {
         Command::Serve { .. } => serve(app, metrics, &settings).await,
         Command::Token { action } => token(&app, action).await,
@@ -33,7 +47,21 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
             as_of,
         } => replay(&app, &project_id, version, known_at, as_of).await,
         Command::Rebuild => rebuild(&app).await,
-        Command::Verify => verify(&app).await,
+        Command::Verify { .. } => verify(&app).await,
+        Command::Export {
+            project_id,
+            all,
+            out,
+        } => export(&app, project_id, all, &out).await,
+        Command::SigningKey => {
+            println!(
+                "{}",
+                app.signing_key_info()["public_key"]
+                    .as_str()
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -321,4 +349,74 @@ async fn verify(app: &App) -> Result<ExitCode, String> {
         println!("{broken} of {} streams are broken", ids.len());
         Ok(ExitCode::from(1))
     }
+}
+
+fn verify_bundle(
+    bundle: &std::path::Path,
+    public_key: Option<&std::path::Path>,
+) -> Result<ExitCode, String> {
+    let bytes =
+        std::fs::read(bundle).map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
+    let key = public_key.map(wiring::read_public_key).transpose()?;
+    let report = granttrail_projections::verify_bundle(&bytes, key.as_ref());
+    if report.ok {
+        let signature = if key.is_some() {
+            "signature valid"
+        } else {
+            "signature not checked (no --public-key)"
+        };
+        println!(
+            "ok: {} events, every file and hash intact, {signature}",
+            report.events
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "BROKEN {}: {}",
+            bundle.display(),
+            report.problem.unwrap_or_default()
+        );
+        Ok(ExitCode::from(1))
+    }
+}
+
+async fn export(
+    app: &App,
+    project_id: Option<String>,
+    all: bool,
+    out: &std::path::Path,
+) -> Result<ExitCode, String> {
+    let operator = Caller::operator("granttrail export");
+    if !all {
+        let raw = project_id.ok_or("give a project id or --all")?;
+        let id: Uuid = raw
+            .parse()
+            .map_err(|_| format!("'{raw}' is not a project id"))?;
+        let bytes = app.export(&operator, id).await.map_err(|e| e.to_string())?;
+        std::fs::write(out, bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let ids = app.store().stream_ids().await.map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(ids.len() as u64);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let bytes = app
+            .export(&operator, *id)
+            .await
+            .map_err(|e| format!("{id}: {e}"))?;
+        let file = out.join(format!("granttrail-{id}.zip"));
+        std::fs::write(&file, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        bar.inc(1);
+        if !std::io::stderr().is_terminal() {
+            eprintln!("export: {}/{}", n + 1, ids.len());
+        }
+    }
+    bar.finish_and_clear();
+    eprintln!("wrote {} bundles into {}", ids.len(), out.display());
+    Ok(ExitCode::SUCCESS)
 }

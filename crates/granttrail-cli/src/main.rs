@@ -74,9 +74,30 @@ enum Command {
     },
     /// Rebuild every projection from the events.
     Rebuild,
-    /// Check every stream's hash chain; exit non-zero naming the first bad
-    /// event of each broken stream.
-    Verify,
+    /// Check every stream's hash chain (or, with --bundle, one export
+    /// bundle offline); exit non-zero naming the first bad event or file.
+    Verify {
+        /// An export bundle to verify without any database.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// The signer's public key (hex or base64); without it the
+        /// signature is not checked.
+        #[arg(long, requires = "bundle")]
+        public_key: Option<PathBuf>,
+    },
+    /// Write signed compliance bundles (zip).
+    Export {
+        /// The project id (or --all).
+        project_id: Option<String>,
+        /// Every project, one bundle each, into the --out directory.
+        #[arg(long, conflicts_with = "project_id")]
+        all: bool,
+        /// The zip file (one project) or directory (--all).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key that signs export bundles (hex).
+    SigningKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,6 +23,9 @@ pub struct Settings {
     pub projection_max_lag: i64,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_grace_seconds: u64,
+    /// The Ed25519 key that signs export bundles (hex seed), created with
+    /// owner-only permissions on first use.
+    pub signing_key_file: String,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             log_format: "text".into(),
             projection_max_lag: 1000,
             shutdown_grace_seconds: 30,
+            signing_key_file: "data/signing-key".into(),
         }
     }
 }
@@ -73,6 +77,7 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "log_format",
             "projection_max_lag",
             "shutdown_grace_seconds",
+            "signing_key_file",
         ]))
         .merge(Serialized::defaults(flags))
         .extract()

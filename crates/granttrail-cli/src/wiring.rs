@@ -43,3 +43,56 @@ pub async fn open(settings: &Settings, metrics: Arc<Metrics>) -> Result<App, Str
         ))
     }
 }
+
+/// The bundle-signing key from `signing_key_file`, created (owner-only
+/// permissions) when missing.
+pub fn signing_key(settings: &Settings) -> Result<ed25519_dalek::SigningKey, String> {
+    let path = std::path::Path::new(&settings.signing_key_file);
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let seed: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                format!(
+                    "{} does not hold a 64-hex-character Ed25519 seed",
+                    path.display()
+                )
+            })?;
+        return Ok(ed25519_dalek::SigningKey::from_bytes(&seed));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let seed: [u8; 32] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, hex::encode(seed).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tracing::info!(file = %path.display(), "created a new bundle-signing key");
+    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+}
+
+/// A public key given as 64 hex characters or base64 (the forms
+/// `GET /api/v1/signing-key` and `granttrail signing-key` print).
+pub fn read_public_key(path: &std::path::Path) -> Result<ed25519_dalek::VerifyingKey, String> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = text.trim();
+    let bytes = hex::decode(text)
+        .ok()
+        .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
+        .ok_or_else(|| format!("{} holds neither hex nor base64", path.display()))?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| format!("{} is not a 32-byte Ed25519 public key", path.display()))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -14,16 +14,22 @@
 //!   changed from and to.
 //! - [`build_report`]: the closing-evaluation report (结项评估报告) in
 //!   the five sections of the source, as Markdown, HTML or JSON.
+//! - [`build_bundle`] / [`verify_bundle`]: signed compliance bundles and
+//!   their offline verification.
 //!
 //! ## What this crate does not do
 //! It does not read or write storage and does not decide commands.
 
 mod audit;
+mod bundle;
 mod point;
 mod report;
 mod view;
 
 pub use audit::{AuditActor, AuditRow, CSV_HEADER, FieldChange, audit_trail};
+pub use bundle::{
+    BUNDLE_FORMAT, BundleReport, Manifest, ManifestFile, audit_csv, build_bundle, verify_bundle,
+};
 pub use point::{PointInTime, ProjectionError, decode, decode_events, state_at};
 pub use report::{
     ExtensionLine, IndicatorLine, Lang, Milestone, Report, ReportError, build_report,

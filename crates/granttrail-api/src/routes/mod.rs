@@ -46,6 +46,8 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(reports::audit_trail))
         .routes(routes!(reports::report))
         .routes(routes!(reports::verify))
+        .routes(routes!(reports::export))
+        .routes(routes!(reports::signing_key))
         .routes(routes!(commands::extend_period))
         .routes(routes!(commands::submit_self_report))
         .routes(routes!(commands::review_self_report))

@@ -3,16 +3,13 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use granttrail_projections::{AuditRow, CSV_HEADER, Lang};
+use granttrail_projections::{Lang, audit_csv};
 use http::{HeaderValue, header};
 use serde::Deserialize;
 
 use crate::ApiState;
 use crate::extract::{Authenticated, parse_id};
 use crate::problem::{ApiResult, Problem};
-
-/// The UTF-8 byte-order mark, so spreadsheet programs read Chinese right.
-const BOM: &str = "\u{feff}";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,23 +24,6 @@ fn with_type(body: impl IntoResponse, content_type: &'static str) -> Response {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
-}
-
-/// Audit rows as CSV text (with BOM and header).
-pub fn audit_csv(rows: &[AuditRow], with_header: bool) -> Result<String, Problem> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let failed =
-        |e: csv::Error| Problem::bad_parameter("format", format!("CSV could not be written: {e}"));
-    if with_header {
-        writer.write_record(CSV_HEADER).map_err(failed)?;
-    }
-    for row in rows {
-        writer.write_record(row.csv_record()).map_err(failed)?;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| Problem::bad_parameter("format", e.to_string()))?;
-    Ok(format!("{BOM}{}", String::from_utf8_lossy(&bytes)))
 }
 
 fn query(
@@ -76,10 +56,11 @@ pub(super) async fn audit_trail(
     let rows = state.app.audit_trail(&caller, id).await?;
     match query.format.as_deref() {
         None | Some("json") => Ok(Json(rows).into_response()),
-        Some("csv") => Ok(with_type(
-            audit_csv(&rows, true)?,
-            "text/csv; charset=utf-8",
-        )),
+        Some("csv") => {
+            let text = audit_csv(&rows, true)
+                .map_err(|e| granttrail_app::AppError::Corrupt(e.to_string()))?;
+            Ok(with_type(text, "text/csv; charset=utf-8"))
+        }
         Some(other) => Err(Problem::bad_parameter(
             "format",
             format!("'{other}' is not json or csv"),
@@ -140,4 +121,39 @@ pub(super) async fn verify(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     Ok(Json(state.app.verify(&caller, id).await?).into_response())
+}
+
+/// A signed compliance bundle (zip) of the project.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/export", tag = "reads",
+    params(("id" = String, Path, description = "project id")),
+    responses((status = 200, description = "application/zip: manifest.json, manifest.sig, events.jsonl, audit-trail.csv, state.json, reports"),
+              (status = 404, description = "not-found")),
+    security(("bearer" = [])))]
+pub(super) async fn export(
+    State(state): State<ApiState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let bytes = state.app.export(&caller, id).await?;
+    let mut response = with_type(bytes, "application/zip");
+    if let Ok(disposition) =
+        HeaderValue::from_str(&format!("attachment; filename=\"granttrail-{id}.zip\""))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}
+
+/// The public key that signs export bundles (Ed25519).
+#[utoipa::path(get, path = "/api/v1/signing-key", tag = "reads",
+    responses((status = 200, description = "{algorithm, public_key (hex), public_key_base64}")),
+    security(("bearer" = [])))]
+pub(super) async fn signing_key(
+    State(state): State<ApiState>,
+    Authenticated(_): Authenticated,
+) -> ApiResult<Response> {
+    Ok(Json(state.app.signing_key_info()).into_response())
 }

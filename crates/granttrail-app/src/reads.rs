@@ -122,3 +122,33 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// Up to `limit` events of every project after `after`, in commit
+    /// order. Executors see only their own organisation's projects, so the
+    /// global feed is not theirs.
+    pub async fn global_events(
+        &self,
+        caller: &Caller,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, AppError> {
+        if caller.role == granttrail_store::Role::Executor {
+            return Err(AppError::Forbidden(
+                "the global event feed spans every organisation; executors read their own projects"
+                    .into(),
+            ));
+        }
+        Ok(self.store.read_all(after, limit).await?)
+    }
+
+    /// Every project id, oldest first (for exports of the whole store).
+    pub async fn project_ids(&self, caller: &Caller) -> Result<Vec<Uuid>, AppError> {
+        if caller.role == granttrail_store::Role::Executor {
+            return Err(AppError::Forbidden(
+                "whole-store exports are not for executors".into(),
+            ));
+        }
+        Ok(self.store.stream_ids().await?)
+    }
+}

@@ -2,6 +2,7 @@
 //! OpenAPI document, so the two cannot drift apart.
 
 mod commands;
+mod feed;
 mod ops;
 mod reads;
 mod reports;
@@ -48,6 +49,9 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(reports::verify))
         .routes(routes!(reports::export))
         .routes(routes!(reports::signing_key))
+        .routes(routes!(feed::events))
+        .routes(routes!(feed::stream))
+        .routes(routes!(feed::audit_export))
         .routes(routes!(commands::extend_period))
         .routes(routes!(commands::submit_self_report))
         .routes(routes!(commands::review_self_report))

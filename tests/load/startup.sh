@@ -28,7 +28,15 @@ for _ in $(seq 1 20); do
   curl -sf -H "$auth" "http://127.0.0.1:$port/api/v1/projects/$id/events" >/dev/null
 done
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+# The bulk audit export streams one project at a time: its rows (one per
+# event) must not grow the server's memory with the size of the store.
+export_start=$(date +%s%N)
+rows=$(curl -sf -H "$auth" "http://127.0.0.1:$port/api/v1/exports/audit-trail.csv" \
+  | python3 -c 'import csv,io,sys; print(sum(1 for _ in csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline=""))))')
+export_ms=$(( ($(date +%s%N) - export_start) / 1000000 ))
+peak_after_export=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 events=$(python3 -c "import sqlite3; print(sqlite3.connect('$db').execute('select count(*) from events').fetchone()[0])")
 echo "database: $db ($events events)"
 echo "ready (spawn to /readyz 200): ${ready} ms"
 echo "peak resident memory (VmHWM) after reads: $((peak / 1024)) MiB"
+echo "bulk audit CSV: $((rows - 1)) rows in ${export_ms} ms; peak resident memory after it: $((peak_after_export / 1024)) MiB"

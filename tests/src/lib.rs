@@ -333,3 +333,59 @@ impl Client {
         signed.json["id"].as_str().unwrap().to_owned()
     }
 }
+
+/// Drives the seed project through its first `commands` commands (the
+/// self-report by the executor's own token); returns the staff client and
+/// the project id.
+pub async fn seed_project_through(server: &Server, commands: usize) -> (Client, String) {
+    let staff = Client::new(server, &server.token("staff", None));
+    let executor = Client::new(server, &server.token("executor", Some("jt-xiaoshuidi")));
+    let id = staff.sign_seed(None).await;
+    for (step, (route, body)) in seed_commands()
+        .iter()
+        .enumerate()
+        .skip(1)
+        .take(commands.saturating_sub(1))
+    {
+        let client = if *route == "/self-reports" {
+            &executor
+        } else {
+            &staff
+        };
+        let done = client
+            .post(
+                &format!("/api/v1/projects/{id}{route}"),
+                body,
+                Some(step as u64),
+            )
+            .await;
+        assert_eq!(done.status, 200, "seed step {step}: {}", done.text);
+    }
+    (staff, id)
+}
+
+/// The files of a zip, in order.
+pub fn zip_entries(bundle: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bundle)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).unwrap();
+            (file.name().unwrap().into_owned(), bytes)
+        })
+        .collect()
+}
+
+/// A zip of these files, in order.
+pub fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}

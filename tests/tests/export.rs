@@ -3,61 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-
-use granttrail_e2e::{Client, Server, seed_commands};
-
-async fn finalized_seed(server: &Server) -> (Client, String) {
-    let staff = Client::new(server, &server.token("staff", None));
-    let executor = Client::new(server, &server.token("executor", Some("jt-xiaoshuidi")));
-    let id = staff.sign_seed(Some("EXP-1")).await;
-    for (step, (route, body)) in seed_commands().iter().enumerate().skip(1) {
-        let client = if *route == "/self-reports" {
-            &executor
-        } else {
-            &staff
-        };
-        assert_eq!(
-            client
-                .post(
-                    &format!("/api/v1/projects/{id}{route}"),
-                    body,
-                    Some(step as u64)
-                )
-                .await
-                .status,
-            200
-        );
-    }
-    (staff, id)
-}
-
-fn entries(bundle: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bundle)).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut file = archive.by_index(i).unwrap();
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes).unwrap();
-            (file.name().unwrap().into_owned(), bytes)
-        })
-        .collect()
-}
-
-fn rezip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in files {
-        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
-}
+use granttrail_e2e::{Server, seed_project_through, zip_entries, zip_of};
 
 #[tokio::test]
 async fn a_bundle_verifies_offline_and_every_tampered_file_is_named() {
     let server = Server::start();
-    let (staff, id) = finalized_seed(&server).await;
+    let (staff, id) = seed_project_through(&server, 8).await;
     let response = staff
         .request(
             reqwest::Method::GET,
@@ -69,7 +20,7 @@ async fn a_bundle_verifies_offline_and_every_tampered_file_is_named() {
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers()["content-type"], "application/zip");
     let bundle = response.bytes().await.unwrap().to_vec();
-    let files = entries(&bundle);
+    let files = zip_entries(&bundle);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     for expected in [
         "manifest.json",
@@ -130,7 +81,7 @@ async fn a_bundle_verifies_offline_and_every_tampered_file_is_named() {
         let at = bytes.len() / 2;
         bytes[at] ^= 0x01;
         let path = server.dir.path().join(format!("tampered-{index}.zip"));
-        std::fs::write(&path, rezip(&tampered)).unwrap();
+        std::fs::write(&path, zip_of(&tampered)).unwrap();
         let (ok, text) = verify(&path);
         assert!(!ok, "a flipped byte in {name} is caught");
         let named = match name.as_str() {

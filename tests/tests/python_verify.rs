@@ -8,10 +8,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
 use std::process::Command;
 
-use granttrail_e2e::{Client, Server, seed_commands};
+use granttrail_e2e::{Server, seed_project_through, zip_entries, zip_of};
 
 fn script_from_docs() -> String {
     let docs = include_str!("../../docs/verifying.md");
@@ -31,27 +30,7 @@ async fn the_documented_python_script_verifies_a_real_bundle() {
         return;
     }
     let server = Server::start();
-    let staff = Client::new(&server, &server.token("staff", None));
-    let executor = Client::new(&server, &server.token("executor", Some("jt-xiaoshuidi")));
-    let id = staff.sign_seed(None).await;
-    for (step, (route, body)) in seed_commands().iter().enumerate().skip(1) {
-        let client = if *route == "/self-reports" {
-            &executor
-        } else {
-            &staff
-        };
-        assert_eq!(
-            client
-                .post(
-                    &format!("/api/v1/projects/{id}{route}"),
-                    body,
-                    Some(step as u64)
-                )
-                .await
-                .status,
-            200
-        );
-    }
+    let (staff, id) = seed_project_through(&server, 8).await;
     let bundle = staff
         .request(
             reqwest::Method::GET,
@@ -81,14 +60,7 @@ async fn the_documented_python_script_verifies_a_real_bundle() {
 
     // Alter event 4's data and fix up the manifest's file hash, as a
     // forger would: the chain still catches it.
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bundle)).unwrap();
-    let mut files = Vec::new();
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i).unwrap();
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).unwrap();
-        files.push((file.name().unwrap().into_owned(), bytes));
-    }
+    let mut files = zip_entries(&bundle);
     let events = files.iter().position(|(n, _)| n == "events.jsonl").unwrap();
     let text = String::from_utf8(files[events].1.clone()).unwrap();
     let altered: Vec<String> = text
@@ -116,13 +88,7 @@ async fn the_documented_python_script_verifies_a_real_bundle() {
         }
     }
     files[manifest].1 = serde_json::to_vec_pretty(&json).unwrap();
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in &files {
-        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    std::fs::write(dir.join("forged.zip"), zip.finish().unwrap().into_inner()).unwrap();
+    std::fs::write(dir.join("forged.zip"), zip_of(&files)).unwrap();
     let (ok, text) = run("forged.zip");
     assert!(!ok);
     assert!(text.contains("event version 4"), "{text}");

@@ -3,29 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Client, Server, seed_commands};
-
-async fn seed_project(server: &Server) -> (Client, String) {
-    let staff = Client::new(server, &server.token("staff", None));
-    let executor = Client::new(server, &server.token("executor", Some("jt-xiaoshuidi")));
-    let id = staff.sign_seed(None).await;
-    for (step, (route, body)) in seed_commands().iter().enumerate().skip(1) {
-        let client = if *route == "/self-reports" {
-            &executor
-        } else {
-            &staff
-        };
-        let done = client
-            .post(
-                &format!("/api/v1/projects/{id}{route}"),
-                body,
-                Some(step as u64),
-            )
-            .await;
-        assert_eq!(done.status, 200, "{}", done.text);
-    }
-    (staff, id)
-}
+use granttrail_e2e::{Server, seed_project_through};
 
 /// Runs `sql` on the database file as an attacker would, after dropping
 /// the append-only triggers; `{id}` stands for the project's id as a blob.
@@ -41,7 +19,7 @@ fn tamper(server: &Server, sql: &str, id: &str) {
 #[tokio::test]
 async fn an_intact_project_verifies_online_and_offline() {
     let server = Server::start();
-    let (staff, id) = seed_project(&server).await;
+    let (staff, id) = seed_project_through(&server, 8).await;
     let report = staff.get(&format!("/api/v1/projects/{id}/verify")).await;
     assert_eq!(report.status, 200);
     assert_eq!(report.json["ok"], true);
@@ -76,7 +54,7 @@ async fn tampering_is_named_by_version_online_and_by_the_cli() {
     ];
     for (sql, bad) in cases {
         let server = Server::start();
-        let (staff, id) = seed_project(&server).await;
+        let (staff, id) = seed_project_through(&server, 8).await;
         tamper(&server, sql, &id);
         let report = staff.get(&format!("/api/v1/projects/{id}/verify")).await;
         assert_eq!(report.status, 200, "{}", report.text);

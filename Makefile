@@ -1,7 +1,7 @@
 # Thin targets: one command each. CI (.ci/run) calls the same targets.
 CARGO ?= cargo
 
-.PHONY: run demo test fmt lint unit deps-check bench bench-http bench-startup doc
+.PHONY: run demo test test-postgres fmt lint unit deps-check bench bench-http bench-startup doc
 
 ## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
 run:
@@ -23,7 +23,11 @@ lint:
 # The end-to-end suite drives the real binary, so it is built first.
 unit:
 	$(CARGO) build -p granttrail-cli --locked
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked --exclude granttrail-store-postgres
+
+## The PostgreSQL suite: needs GRANTTRAIL_TEST_POSTGRES_URL (.ci/run sets it).
+test-postgres:
+	$(CARGO) test --locked -p granttrail-store-postgres
 
 ## The domain crate must never depend on IO or async crates.
 deps-check:

@@ -1,0 +1,420 @@
+//! # granttrail-store-postgres: the event store for several servers
+//!
+//! PostgreSQL through sqlx, for a foundation network that outgrows one
+//! machine: every `granttrail serve` process appends directly, each append
+//! in its own transaction that locks its stream's row, so one stream's
+//! versions stay gap-free while different streams commit in parallel.
+//!
+//! ## Global order
+//! Positions come from a sequence, so a transaction can commit a smaller
+//! position after a larger one is already visible. Readers of the global
+//! log only read events written by transactions older than every
+//! transaction still running (`pg_snapshot_xmin(pg_current_snapshot())`),
+//! so a reader never passes a position that could still appear.
+//!
+//! ## What this crate does not do (yet)
+//! Tokens and projections on PostgreSQL are the next step of the
+//! PostgreSQL issue; this crate implements and passes the event-store
+//! conformance suite.
+
+mod rows;
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use granttrail_store::{
+    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, IdempotencyRecord, StoreError,
+    StoredEvent, StreamBound, StreamHead, chain, format_instant, now_micros,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Row};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::rows::{event_columns, event_from_row};
+
+/// Embedded migrations, applied on open.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+/// The SQLSTATE of a unique violation.
+const UNIQUE_VIOLATION: &str = "23505";
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some(UNIQUE_VIOLATION))
+}
+
+/// The PostgreSQL event store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    committed: watch::Sender<i64>,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`) and migrates.
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(unavailable)?;
+        PostgresStore::open_with(options).await
+    }
+
+    /// Connects with explicit options (tests set a `search_path`).
+    pub async fn open_with(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migrating the database: {e}")))?;
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(PostgresStore {
+            pool,
+            committed: watch::channel(last).0,
+        })
+    }
+
+    /// The pool, for the other tables this backend keeps.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn try_append(
+        &self,
+        request: &AppendRequest,
+    ) -> Result<Result<AppendOutcome, StoreError>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(record) = &request.idempotency
+            && let Some(previous) = find_idempotency(&mut tx, &record.actor_id, &record.key).await?
+        {
+            return Ok(Ok(AppendOutcome::AlreadyDone(previous)));
+        }
+        if request.expected == ExpectedVersion::NoStream {
+            // Claims the stream; a concurrent creator makes this wait, then
+            // insert nothing.
+            let claimed = sqlx::query(
+                "INSERT INTO streams (stream_id, version, head_hash, created_at) VALUES ($1, 0, '', $2) \
+                 ON CONFLICT (stream_id) DO NOTHING",
+            )
+            .bind(request.stream_id)
+            .bind(format_instant(&now_micros()))
+            .execute(&mut *tx)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                let actual: i64 =
+                    sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = $1")
+                        .bind(request.stream_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                return Ok(Err(conflict(request, actual)));
+            }
+        }
+        let head: Option<(i64, String)> = sqlx::query_as(
+            "SELECT version, head_hash FROM streams WHERE stream_id = $1 FOR UPDATE",
+        )
+        .bind(request.stream_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let actual = head.as_ref().map_or(0, |h| h.0);
+        let matches = match request.expected {
+            ExpectedVersion::NoStream => actual == 0,
+            ExpectedVersion::Exact(v) => head.is_some() && actual as u64 == v && v > 0,
+        };
+        if !matches {
+            return Ok(Err(conflict(request, actual)));
+        }
+        if let Some(code) = &request.reserve_code {
+            let reserved =
+                sqlx::query("INSERT INTO project_codes (code, stream_id) VALUES ($1, $2)")
+                    .bind(code)
+                    .bind(request.stream_id)
+                    .execute(&mut *tx)
+                    .await;
+            match reserved {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    drop(tx);
+                    let holder: Uuid =
+                        sqlx::query_scalar("SELECT stream_id FROM project_codes WHERE code = $1")
+                            .bind(code)
+                            .fetch_one(&self.pool)
+                            .await?;
+                    return Ok(Err(StoreError::DuplicateCode {
+                        code: code.clone(),
+                        holder,
+                    }));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let recorded_at = now_micros();
+        let mut prev_hash = head.map(|h| h.1).unwrap_or_default();
+        let mut stored = Vec::with_capacity(request.events.len());
+        for (offset, new) in request.events.iter().enumerate() {
+            let mut event = StoredEvent {
+                position: 0,
+                stream_id: request.stream_id,
+                version: actual as u64 + offset as u64 + 1,
+                event_id: new.event_id,
+                event_type: new.event.event_type.clone(),
+                schema_version: new.event.schema_version,
+                occurred_on: new.occurred_on,
+                recorded_at,
+                actor: request.actor.clone(),
+                correlation_id: request.correlation_id,
+                causation_id: request.causation_id,
+                idempotency_key: request.idempotency.as_ref().map(|r| r.key.clone()),
+                data: new.event.data.clone(),
+                prev_hash: std::mem::take(&mut prev_hash),
+                hash: String::new(),
+            };
+            event.hash = chain::compute_hash(&event);
+            event.position = sqlx::query_scalar(
+                "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
+                 recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, causation_id, \
+                 idempotency_key, data, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                 RETURNING position",
+            )
+            .bind(event.stream_id)
+            .bind(event.version as i64)
+            .bind(event.event_id)
+            .bind(&event.event_type)
+            .bind(event.schema_version as i32)
+            .bind(event.occurred_on.to_string())
+            .bind(format_instant(&event.recorded_at))
+            .bind(&event.actor.id)
+            .bind(&event.actor.name)
+            .bind(&event.actor.role)
+            .bind(&event.actor.org_id)
+            .bind(event.correlation_id)
+            .bind(event.causation_id)
+            .bind(&event.idempotency_key)
+            .bind(event.data.to_string())
+            .bind(&event.prev_hash)
+            .bind(&event.hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            prev_hash = event.hash.clone();
+            stored.push(event);
+        }
+        if let Some(last) = stored.last() {
+            sqlx::query("UPDATE streams SET version = $2, head_hash = $3 WHERE stream_id = $1")
+                .bind(request.stream_id)
+                .bind(last.version as i64)
+                .bind(&last.hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(record) = &request.idempotency {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&record.actor_id)
+            .bind(&record.key)
+            .bind(&record.fingerprint)
+            .bind(record.stream_id)
+            .bind(i32::from(record.status))
+            .bind(&record.etag)
+            .bind(&record.body)
+            .bind(format_instant(&recorded_at))
+            .execute(&mut *tx)
+            .await;
+            if let Err(e) = inserted {
+                if is_unique_violation(&e) {
+                    // Another request with this key committed first.
+                    drop(tx);
+                    let mut connection = self.pool.acquire().await?;
+                    return Ok(
+                        match find_idempotency(&mut connection, &record.actor_id, &record.key)
+                            .await?
+                        {
+                            Some(previous) => Ok(AppendOutcome::AlreadyDone(previous)),
+                            None => Err(StoreError::IdempotencyRace {
+                                key: record.key.clone(),
+                            }),
+                        },
+                    );
+                }
+                return Err(e);
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(AppendOutcome::Appended(stored)))
+    }
+}
+
+fn conflict(request: &AppendRequest, actual: i64) -> StoreError {
+    StoreError::VersionConflict {
+        stream_id: request.stream_id,
+        expected: request.expected.as_u64(),
+        actual: actual.max(0) as u64,
+    }
+}
+
+async fn find_idempotency(
+    connection: &mut PgConnection,
+    actor_id: &str,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>, sqlx::Error> {
+    type Row = (String, String, String, Uuid, i32, Option<String>, String);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT key, actor_id, fingerprint, stream_id, status, etag, body FROM idempotency \
+         WHERE actor_id = $1 AND key = $2",
+    )
+    .bind(actor_id)
+    .bind(key)
+    .fetch_optional(&mut *connection)
+    .await?;
+    Ok(row.map(
+        |(key, actor_id, fingerprint, stream_id, status, etag, body)| IdempotencyRecord {
+            key,
+            actor_id,
+            fingerprint,
+            stream_id,
+            status: u16::try_from(status).unwrap_or(200),
+            etag,
+            body,
+        },
+    ))
+}
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        let outcome = match self.try_append(&request).await {
+            Ok(outcome) => outcome,
+            // Two creators of one stream, or a racing version: the unique
+            // index decided. Report the version the winner left.
+            Err(e) if is_unique_violation(&e) => {
+                let actual = self
+                    .stream_head(request.stream_id)
+                    .await?
+                    .map_or(0, |h| h.version);
+                Err(StoreError::VersionConflict {
+                    stream_id: request.stream_id,
+                    expected: request.expected.as_u64(),
+                    actual,
+                })
+            }
+            Err(e) => Err(unavailable(e)),
+        };
+        if let Ok(AppendOutcome::Appended(events)) = &outcome
+            && let Some(last) = events.last()
+        {
+            let position = last.position;
+            self.committed.send_if_modified(|current| {
+                let newer = position > *current;
+                if newer {
+                    *current = position;
+                }
+                newer
+            });
+        }
+        outcome
+    }
+
+    async fn read_stream(
+        &self,
+        stream_id: Uuid,
+        bound: StreamBound,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE stream_id = $1 AND ($2::BIGINT IS NULL OR version <= $2) \
+             AND ($3::TEXT IS NULL OR recorded_at <= $3) ORDER BY version"
+        ))
+        .bind(stream_id)
+        .bind(
+            bound
+                .up_to_version
+                .map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+        )
+        .bind(bound.recorded_at_or_before.as_ref().map(format_instant))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn read_all(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE position > $1 \
+             AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY position LIMIT $2"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StreamHead>, StoreError> {
+        let head: Option<(i64, String)> = sqlx::query_as(
+            "SELECT version, head_hash FROM streams WHERE stream_id = $1 AND version > 0",
+        )
+        .bind(stream_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(head.map(|(version, hash)| StreamHead {
+            version: version as u64,
+            hash,
+        }))
+    }
+
+    async fn stream_ids(&self) -> Result<Vec<Uuid>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT stream_id FROM streams WHERE version > 0 ORDER BY created_at, stream_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn find_idempotency(
+        &self,
+        actor_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut connection = self.pool.acquire().await.map_err(unavailable)?;
+        find_idempotency(&mut connection, actor_id, key)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn last_position(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(position), 0) FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.try_get(0).map_err(unavailable)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    fn subscribe(&self) -> watch::Receiver<i64> {
+        self.committed.subscribe()
+    }
+}

@@ -26,8 +26,11 @@ unit:
 	$(CARGO) test --workspace --locked --exclude granttrail-store-postgres
 
 ## The PostgreSQL suite: needs GRANTTRAIL_TEST_POSTGRES_URL (.ci/run sets it).
+## One test at a time: readers of the global log wait for every transaction
+## in the cluster older than theirs, so tests in parallel would slow (not
+## break) each other's followers and make read-after-write timing flaky.
 test-postgres:
-	$(CARGO) test --locked -p granttrail-store-postgres
+	$(CARGO) test --locked -p granttrail-store-postgres -- --test-threads=1
 
 ## The domain crate must never depend on IO or async crates.
 deps-check:

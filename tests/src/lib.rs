@@ -51,11 +51,21 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server on a fresh SQLite file.
+    /// A server on a fresh database: a SQLite file, or, when
+    /// `GRANTTRAIL_E2E_POSTGRES_URL` is set (`make test-postgres`), a
+    /// schema of its own in that PostgreSQL, dropped when the server is.
     pub fn start() -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database = format!("sqlite://{}", dir.path().join("granttrail.db").display());
+        let database = match std::env::var("GRANTTRAIL_E2E_POSTGRES_URL") {
+            Ok(url) => postgres_schema(&url),
+            Err(_) => format!("sqlite://{}", dir.path().join("granttrail.db").display()),
+        };
         Server::start_on(dir, database)
+    }
+
+    /// Whether this server runs on SQLite (some tests edit the file).
+    pub fn is_sqlite(&self) -> bool {
+        self.database.starts_with("sqlite:")
     }
 
     /// A server on `database`, keeping its files in `dir`.
@@ -168,7 +178,48 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if let Some((base, schema)) = schema_of(&self.database) {
+            psql(&base, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
     }
+}
+
+/// A fresh schema in the PostgreSQL at `url`, and the URL that selects it.
+fn postgres_schema(url: &str) -> String {
+    let schema = format!("gt_e2e_{}", std::process::id())
+        + &format!(
+            "_{}",
+            SCHEMAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+    psql(
+        url,
+        &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
+    );
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{schema}")
+}
+
+static SCHEMAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn schema_of(database: &str) -> Option<(String, String)> {
+    let (base, options) = database.split_once("options=-c%20search_path%3D")?;
+    Some((
+        base.trim_end_matches(['?', '&']).to_owned(),
+        options.to_owned(),
+    ))
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn cli_in(dir: &Path, database: &str, args: &[&str]) -> Output {

@@ -219,6 +219,13 @@ async fn an_idempotent_retry_returns_the_first_answer_and_appends_nothing() {
 #[tokio::test]
 async fn the_store_being_unreachable_is_a_503_and_nothing_is_written() {
     let server = Server::start();
+    if !server.is_sqlite() {
+        eprintln!(
+            "this test edits the SQLite file directly; not on {}",
+            server.database
+        );
+        return;
+    }
     let staff = Client::new(&server, &server.token("staff", None));
     let id = staff.sign_seed(None).await;
     // Another process holds the write lock longer than the server waits

@@ -25,6 +25,20 @@ pub fn init_telemetry(settings: &Settings) {
     }
 }
 
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The app over the configured database, with its store metered.
 pub async fn open(settings: &Settings, metrics: Arc<Metrics>) -> Result<App, String> {
     let url = settings.database.as_str();
@@ -36,7 +50,12 @@ pub async fn open(settings: &Settings, metrics: Arc<Metrics>) -> Result<App, Str
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
         Ok(App::new(events, Arc::new(store.clone()), Arc::new(store)))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Err("the PostgreSQL backend is not built yet; use sqlite://PATH".into())
+        let store = granttrail_store_postgres::PostgresStore::open(url)
+            .await
+            .map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
+        let events: Arc<dyn EventStore> =
+            Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
+        Ok(App::new(events, Arc::new(store.clone()), Arc::new(store)))
     } else {
         Err(format!(
             "'{url}' is not a database URL this build knows (sqlite://PATH)"

@@ -17,6 +17,7 @@
 //! PostgreSQL issue; this crate implements and passes the event-store
 //! conformance suite.
 
+mod others;
 mod rows;
 
 use std::str::FromStr;
@@ -39,6 +40,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 fn unavailable(error: sqlx::Error) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
+
+/// The advisory lock that orders position assignment with commits.
+const POSITION_LOCK: i64 = 0x6772_616e_7474_7261; // "granttra"
 
 /// The SQLSTATE of a unique violation.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -155,6 +159,15 @@ impl PostgresStore {
                 Err(e) => return Err(e),
             }
         }
+        // Positions come from a sequence and transaction ids from another
+        // counter; the two can disagree in order. Taking one lock from the
+        // first position drawn to the commit makes positions commit in
+        // order, so no reader can pass a position that is still to come
+        // (docs/adr/0004). Only this tail of an append is serialised.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(POSITION_LOCK)
+            .execute(&mut *tx)
+            .await?;
         let recorded_at = now_micros();
         let mut prev_hash = head.map(|h| h.1).unwrap_or_default();
         let mut stored = Vec::with_capacity(request.events.len());
@@ -397,12 +410,13 @@ impl EventStore for PostgresStore {
     }
 
     async fn last_position(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COALESCE(MAX(position), 0) FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        // The highest committed position, visible or not yet to followers:
+        // a caller comparing it with a follower's checkpoint learns the
+        // follower is behind and waits, which is what it should do.
+        let row = sqlx::query("SELECT COALESCE(MAX(position), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
         row.try_get(0).map_err(unavailable)
     }
 

@@ -1,0 +1,231 @@
+//! Tokens and projection rows beside the events.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use granttrail_domain::BusinessDate;
+use granttrail_store::{
+    ProjectFilter, ProjectRow, ProjectionStore, Role, StoreError, TokenRecord, TokenStore,
+    format_instant,
+};
+use sqlx::{Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::{PostgresStore, unavailable};
+
+type TokenRow = (
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+fn token_from_row(row: TokenRow) -> Result<TokenRecord, StoreError> {
+    let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
+    let instant = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Unavailable(format!("token {id} has a bad instant: {e}")))
+    };
+    Ok(TokenRecord {
+        id,
+        name,
+        role: Role::parse(&role).ok_or_else(|| {
+            StoreError::Unavailable(format!("token {id} has unknown role {role}"))
+        })?,
+        org_id,
+        secret_hash,
+        created_at: instant(&created_at)?,
+        revoked_at: revoked_at.as_deref().map(instant).transpose()?,
+    })
+}
+
+#[async_trait]
+impl TokenStore for PostgresStore {
+    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token.id)
+        .bind(&token.name)
+        .bind(token.role.as_str())
+        .bind(&token.org_id)
+        .bind(&token.secret_hash)
+        .bind(format_instant(&token.created_at))
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at FROM tokens \
+             WHERE secret_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(secret_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(unavailable)?;
+        row.map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows: Vec<TokenRow> = sqlx::query_as(
+            "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at FROM tokens ORDER BY created_at DESC, id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(format_instant(&at))
+                .execute(self.pool())
+                .await
+                .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+type Row = (Uuid, i64, String, String, String, String);
+
+fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
+    let (id, version, stage, executor_org_id, planned_end, state) = row;
+    let bad = |what: String| StoreError::Unavailable(format!("project_list row {id}: {what}"));
+    Ok(ProjectRow {
+        id,
+        version: version as u64,
+        stage,
+        executor_org_id,
+        planned_end: BusinessDate::parse(&planned_end).map_err(bad)?,
+        state: serde_json::from_str(&state).map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+#[async_trait]
+impl ProjectionStore for PostgresStore {
+    async fn checkpoint(&self, projection: &str) -> Result<i64, StoreError> {
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
+                .bind(projection)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(unavailable)?;
+        Ok(position.unwrap_or(0))
+    }
+
+    async fn load_projects(&self, ids: &[Uuid]) -> Result<Vec<ProjectRow>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE id = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter().map(project_from_row).collect()
+    }
+
+    async fn save_projects(
+        &self,
+        projection: &str,
+        rows: &[ProjectRow],
+        checkpoint: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await.map_err(unavailable)?;
+        for chunk in rows.chunks(500) {
+            let mut query: QueryBuilder<Postgres> = QueryBuilder::new(
+                "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
+            );
+            query.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.id)
+                    .push_bind(row.version as i64)
+                    .push_bind(row.stage.clone())
+                    .push_bind(row.executor_org_id.clone())
+                    .push_bind(row.planned_end.to_string())
+                    .push_bind(row.state.to_string());
+            });
+            // A row only moves forward: two processes projecting the same
+            // events write the same row once.
+            query.push(
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
+                 executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
+                 state = excluded.state WHERE project_list.version < excluded.version",
+            );
+            query.build().execute(&mut *tx).await.map_err(unavailable)?;
+        }
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET position = GREATEST(projection_checkpoints.position, excluded.position)",
+        )
+        .bind(projection)
+        .bind(checkpoint)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {
+        let mut query: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE TRUE",
+        );
+        if let Some(stage) = &filter.stage {
+            query.push(" AND stage = ").push_bind(stage.clone());
+        }
+        if let Some(executor) = &filter.executor {
+            query
+                .push(" AND executor_org_id = ")
+                .push_bind(executor.clone());
+        }
+        match filter.overdue_on {
+            Some((true, today)) => {
+                query
+                    .push(" AND stage IN ('signed', 'returned') AND planned_end < ")
+                    .push_bind(today.to_string());
+            }
+            Some((false, today)) => {
+                query
+                    .push(" AND NOT (stage IN ('signed', 'returned') AND planned_end < ")
+                    .push_bind(today.to_string())
+                    .push(")");
+            }
+            None => {}
+        }
+        if let Some(after) = filter.after {
+            query.push(" AND id > ").push_bind(after);
+        }
+        query
+            .push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        let rows: Vec<Row> = query
+            .build_query_as()
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter().map(project_from_row).collect()
+    }
+
+    async fn reset(&self, projection: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await.map_err(unavailable)?;
+        if projection == "project_list" {
+            sqlx::query("DELETE FROM project_list")
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1")
+            .bind(projection)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+}

@@ -2,10 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use granttrail_domain::BusinessDate;
 use granttrail_store::{
-    ProjectFilter, ProjectRow, ProjectionStore, Role, StoreError, TokenRecord, TokenStore,
-    format_instant,
+    ProjectFilter, ProjectRow, ProjectionStore, StoreError, TokenRecord, TokenStore, format_instant,
 };
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -24,22 +22,15 @@ type TokenRow = (
 
 fn token_from_row(row: TokenRow) -> Result<TokenRecord, StoreError> {
     let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
-    let instant = |text: &str| {
-        DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| StoreError::Unavailable(format!("token {id} has a bad instant: {e}")))
-    };
-    Ok(TokenRecord {
+    TokenRecord::from_columns(
         id,
         name,
-        role: Role::parse(&role).ok_or_else(|| {
-            StoreError::Unavailable(format!("token {id} has unknown role {role}"))
-        })?,
+        &role,
         org_id,
         secret_hash,
-        created_at: instant(&created_at)?,
-        revoked_at: revoked_at.as_deref().map(instant).transpose()?,
-    })
+        &created_at,
+        revoked_at.as_deref(),
+    )
 }
 
 #[async_trait]
@@ -98,15 +89,7 @@ type Row = (Uuid, i64, String, String, String, String);
 
 fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
     let (id, version, stage, executor_org_id, planned_end, state) = row;
-    let bad = |what: String| StoreError::Unavailable(format!("project_list row {id}: {what}"));
-    Ok(ProjectRow {
-        id,
-        version: version as u64,
-        stage,
-        executor_org_id,
-        planned_end: BusinessDate::parse(&planned_end).map_err(bad)?,
-        state: serde_json::from_str(&state).map_err(|e| bad(e.to_string()))?,
-    })
+    ProjectRow::from_columns(id, version, stage, executor_org_id, &planned_end, &state)
 }
 
 #[async_trait]

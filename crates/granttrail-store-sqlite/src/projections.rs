@@ -1,7 +1,6 @@
 //! Projection rows and checkpoints in the same SQLite file.
 
 use async_trait::async_trait;
-use granttrail_domain::BusinessDate;
 use granttrail_store::{ProjectFilter, ProjectRow, ProjectionStore, StoreError};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
@@ -12,15 +11,7 @@ type Row = (Uuid, i64, String, String, String, String);
 
 fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
     let (id, version, stage, executor_org_id, planned_end, state) = row;
-    let bad = |what: String| StoreError::Unavailable(format!("project_list row {id}: {what}"));
-    Ok(ProjectRow {
-        id,
-        version: version as u64,
-        stage,
-        executor_org_id,
-        planned_end: BusinessDate::parse(&planned_end).map_err(bad)?,
-        state: serde_json::from_str(&state).map_err(|e| bad(e.to_string()))?,
-    })
+    ProjectRow::from_columns(id, version, stage, executor_org_id, &planned_end, &state)
 }
 
 #[async_trait]

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use granttrail_store::{Role, StoreError, TokenRecord, TokenStore, format_instant};
+use granttrail_store::{StoreError, TokenRecord, TokenStore, format_instant};
 use uuid::Uuid;
 
 use crate::{SqliteStore, unavailable};
@@ -19,22 +19,15 @@ type TokenRow = (
 
 fn token_from_row(row: TokenRow) -> Result<TokenRecord, StoreError> {
     let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
-    let instant = |text: &str| {
-        DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| StoreError::Unavailable(format!("token {id} has a bad instant: {e}")))
-    };
-    Ok(TokenRecord {
+    TokenRecord::from_columns(
         id,
         name,
-        role: Role::parse(&role).ok_or_else(|| {
-            StoreError::Unavailable(format!("token {id} has unknown role {role}"))
-        })?,
+        &role,
         org_id,
         secret_hash,
-        created_at: instant(&created_at)?,
-        revoked_at: revoked_at.as_deref().map(instant).transpose()?,
-    })
+        &created_at,
+        revoked_at.as_deref(),
+    )
 }
 
 macro_rules! token_columns {

@@ -60,3 +60,26 @@ pub trait ProjectionStore: Send + Sync + 'static {
     /// Forgets a projection's rows and checkpoint, for a rebuild from 0.
     async fn reset(&self, projection: &str) -> Result<(), StoreError>;
 }
+
+impl ProjectRow {
+    /// A row from its stored columns (date and state as text), as every
+    /// backend keeps them.
+    pub fn from_columns(
+        id: Uuid,
+        version: i64,
+        stage: String,
+        executor_org_id: String,
+        planned_end: &str,
+        state: &str,
+    ) -> Result<ProjectRow, StoreError> {
+        let bad = |what: String| StoreError::Unavailable(format!("project_list row {id}: {what}"));
+        Ok(ProjectRow {
+            id,
+            version: u64::try_from(version).map_err(|_| bad("negative version".into()))?,
+            stage,
+            executor_org_id,
+            planned_end: BusinessDate::parse(planned_end).map_err(bad)?,
+            state: serde_json::from_str(state).map_err(|e| bad(e.to_string()))?,
+        })
+    }
+}

@@ -72,3 +72,34 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Revokes a token; `false` if there was no such live token.
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }
+
+impl TokenRecord {
+    /// A record from its stored columns (instants as RFC 3339 text), as
+    /// every backend keeps them.
+    pub fn from_columns(
+        id: Uuid,
+        name: String,
+        role: &str,
+        org_id: Option<String>,
+        secret_hash: String,
+        created_at: &str,
+        revoked_at: Option<&str>,
+    ) -> Result<TokenRecord, StoreError> {
+        let instant = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| StoreError::Unavailable(format!("token {id} has a bad instant: {e}")))
+        };
+        Ok(TokenRecord {
+            id,
+            name,
+            role: Role::parse(role).ok_or_else(|| {
+                StoreError::Unavailable(format!("token {id} has unknown role {role}"))
+            })?,
+            org_id,
+            secret_hash,
+            created_at: instant(created_at)?,
+            revoked_at: revoked_at.map(instant).transpose()?,
+        })
+    }
+}

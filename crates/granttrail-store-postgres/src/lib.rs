@@ -25,7 +25,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use granttrail_store::{
     AppendOutcome, AppendRequest, EventStore, ExpectedVersion, IdempotencyRecord, StoreError,
-    StoredEvent, StreamBound, StreamHead, chain, format_instant, now_micros,
+    StoredEvent, StreamBound, StreamHead, format_instant, now_micros,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
@@ -169,27 +169,12 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await?;
         let recorded_at = now_micros();
-        let mut prev_hash = head.map(|h| h.1).unwrap_or_default();
-        let mut stored = Vec::with_capacity(request.events.len());
-        for (offset, new) in request.events.iter().enumerate() {
-            let mut event = StoredEvent {
-                position: 0,
-                stream_id: request.stream_id,
-                version: actual as u64 + offset as u64 + 1,
-                event_id: new.event_id,
-                event_type: new.event.event_type.clone(),
-                schema_version: new.event.schema_version,
-                occurred_on: new.occurred_on,
-                recorded_at,
-                actor: request.actor.clone(),
-                correlation_id: request.correlation_id,
-                causation_id: request.causation_id,
-                idempotency_key: request.idempotency.as_ref().map(|r| r.key.clone()),
-                data: new.event.data.clone(),
-                prev_hash: std::mem::take(&mut prev_hash),
-                hash: String::new(),
-            };
-            event.hash = chain::compute_hash(&event);
+        let head = head.map(|(version, hash)| StreamHead {
+            version: version as u64,
+            hash,
+        });
+        let mut stored = request.stored_events(head, recorded_at, 0);
+        for event in &mut stored {
             event.position = sqlx::query_scalar(
                 "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
                  recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, causation_id, \
@@ -216,8 +201,6 @@ impl PostgresStore {
             .bind(&event.hash)
             .fetch_one(&mut *tx)
             .await?;
-            prev_hash = event.hash.clone();
-            stored.push(event);
         }
         if let Some(last) = stored.last() {
             sqlx::query("UPDATE streams SET version = $2, head_hash = $3 WHERE stream_id = $1")

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use granttrail_store::ProjectRow;
 use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, StoreError, StoredEvent,
-    StreamHead, chain, format_instant, now_micros,
+    StreamHead, format_instant, now_micros,
 };
 use sqlx::error::ErrorKind;
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
@@ -407,32 +407,8 @@ fn build_events(
     recorded_at: DateTime<Utc>,
     next_position: &mut i64,
 ) -> Accepted {
-    let base = head.as_ref().map_or(0, |h| h.version);
-    let mut prev_hash = head.map(|h| h.hash).unwrap_or_default();
-    let mut events = Vec::with_capacity(request.events.len());
-    for (offset, new) in request.events.iter().enumerate() {
-        let mut event = StoredEvent {
-            position: *next_position,
-            stream_id: request.stream_id,
-            version: base + offset as u64 + 1,
-            event_id: new.event_id,
-            event_type: new.event.event_type.clone(),
-            schema_version: new.event.schema_version,
-            occurred_on: new.occurred_on,
-            recorded_at,
-            actor: request.actor.clone(),
-            correlation_id: request.correlation_id,
-            causation_id: request.causation_id,
-            idempotency_key: request.idempotency.as_ref().map(|r| r.key.clone()),
-            data: new.event.data.clone(),
-            prev_hash: std::mem::take(&mut prev_hash),
-            hash: String::new(),
-        };
-        event.hash = chain::compute_hash(&event);
-        prev_hash = event.hash.clone();
-        *next_position += 1;
-        events.push(event);
-    }
+    let events = request.stored_events(head, recorded_at, *next_position);
+    *next_position += events.len() as i64;
     Accepted { events }
 }
 

@@ -124,6 +124,51 @@ pub struct AppendRequest {
     pub reserve_code: Option<String>,
 }
 
+impl AppendRequest {
+    /// The stored form of this append's events: versions after `head`,
+    /// the hash chain continued from it, all recorded at `recorded_at`,
+    /// positions counting up from `first_position` (0 where the backend
+    /// assigns positions on insert; the hash does not cover the position).
+    /// Every backend writes exactly these, so they chain alike.
+    pub fn stored_events(
+        &self,
+        head: Option<StreamHead>,
+        recorded_at: DateTime<Utc>,
+        first_position: i64,
+    ) -> Vec<StoredEvent> {
+        let base = head.as_ref().map_or(0, |h| h.version);
+        let mut prev_hash = head.map(|h| h.hash).unwrap_or_default();
+        let mut events = Vec::with_capacity(self.events.len());
+        for (offset, new) in self.events.iter().enumerate() {
+            let mut event = StoredEvent {
+                position: if first_position == 0 {
+                    0
+                } else {
+                    first_position + offset as i64
+                },
+                stream_id: self.stream_id,
+                version: base + offset as u64 + 1,
+                event_id: new.event_id,
+                event_type: new.event.event_type.clone(),
+                schema_version: new.event.schema_version,
+                occurred_on: new.occurred_on,
+                recorded_at,
+                actor: self.actor.clone(),
+                correlation_id: self.correlation_id,
+                causation_id: self.causation_id,
+                idempotency_key: self.idempotency.as_ref().map(|r| r.key.clone()),
+                data: new.event.data.clone(),
+                prev_hash: std::mem::take(&mut prev_hash),
+                hash: String::new(),
+            };
+            event.hash = crate::chain::compute_hash(&event);
+            prev_hash = event.hash.clone();
+            events.push(event);
+        }
+        events
+    }
+}
+
 /// What an append did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AppendOutcome {

@@ -6,16 +6,21 @@
 //! versions stay gap-free while different streams commit in parallel.
 //!
 //! ## Global order
-//! Positions come from a sequence, so a transaction can commit a smaller
-//! position after a larger one is already visible. Readers of the global
-//! log only read events written by transactions older than every
-//! transaction still running (`pg_snapshot_xmin(pg_current_snapshot())`),
-//! so a reader never passes a position that could still appear.
+//! Positions come from a sequence, and left alone a transaction could
+//! commit a smaller position after a larger one is already visible: a
+//! follower that had read the larger one would never see the smaller. So
+//! every append draws its positions and commits while holding one
+//! transaction-level advisory lock ([`POSITION_LOCK`]). PostgreSQL makes a
+//! commit visible before it releases the committing transaction's locks, so
+//! the next append draws its positions only after the previous ones are
+//! visible, and any snapshot that shows a position shows every smaller
+//! one. Only that tail of an append (insert, head update, commit) is
+//! serialised; stream locks, checks and code reservations run in parallel
+//! (docs/adr/0004-global-order-on-postgresql.md).
 //!
-//! ## What this crate does not do (yet)
-//! Tokens and projections on PostgreSQL are the next step of the
-//! PostgreSQL issue; this crate implements and passes the event-store
-//! conformance suite.
+//! ## Other tables
+//! Tokens and projections live beside the events (`others.rs`), so several
+//! servers share them through the database alone.
 
 mod others;
 mod rows;
@@ -41,8 +46,10 @@ fn unavailable(error: sqlx::Error) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
 
-/// The advisory lock that orders position assignment with commits.
-const POSITION_LOCK: i64 = 0x6772_616e_7474_7261; // "granttra"
+/// The transaction-level advisory lock under which an append draws its
+/// positions and commits. Anything that inserts into `events` outside this
+/// crate (a migration tool, a test playing a slow writer) must take it too.
+pub const POSITION_LOCK: i64 = 0x6772_616e_7474_7261; // "granttra"
 
 /// The SQLSTATE of a unique violation.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -159,11 +166,9 @@ impl PostgresStore {
                 Err(e) => return Err(e),
             }
         }
-        // Positions come from a sequence and transaction ids from another
-        // counter; the two can disagree in order. Taking one lock from the
-        // first position drawn to the commit makes positions commit in
-        // order, so no reader can pass a position that is still to come
-        // (docs/adr/0004). Only this tail of an append is serialised.
+        // From the first position drawn to the commit, under one lock:
+        // positions become visible in order, so no follower can pass a
+        // position that is still to come (see the crate docs).
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(POSITION_LOCK)
             .execute(&mut *tx)
@@ -347,8 +352,7 @@ impl EventStore for PostgresStore {
         let rows = sqlx::query(concat!(
             "SELECT ",
             event_columns!(),
-            " FROM events WHERE position > $1 \
-             AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY position LIMIT $2"
+            " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
         ))
         .bind(after)
         .bind(i64::from(limit))
@@ -393,9 +397,8 @@ impl EventStore for PostgresStore {
     }
 
     async fn last_position(&self) -> Result<i64, StoreError> {
-        // The highest committed position, visible or not yet to followers:
-        // a caller comparing it with a follower's checkpoint learns the
-        // follower is behind and waits, which is what it should do.
+        // The highest committed position; every smaller one is committed
+        // too (or was never used: a rolled-back append leaves a gap).
         let row = sqlx::query("SELECT COALESCE(MAX(position), 0) FROM events")
             .fetch_one(&self.pool)
             .await

@@ -2,6 +2,8 @@
 //! interleave: writers that hold their transactions open are made to race
 //! a follower, and the follower must end up with every committed position.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::collections::BTreeSet;

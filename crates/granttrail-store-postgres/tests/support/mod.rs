@@ -4,7 +4,7 @@
 //! sets it to the machine's PostgreSQL); without it the test fails, since a
 //! suite that skips silently would prove nothing.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used)]
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -25,12 +25,15 @@ unit:
 	$(CARGO) build -p granttrail-cli --locked
 	$(CARGO) test --workspace --locked --exclude granttrail-store-postgres
 
-## The PostgreSQL suite: needs GRANTTRAIL_TEST_POSTGRES_URL (.ci/run sets it).
-## One test at a time: readers of the global log wait for every transaction
-## in the cluster older than theirs, so tests in parallel would slow (not
-## break) each other's followers and make read-after-write timing flaky.
+## The PostgreSQL suites: needs GRANTTRAIL_TEST_POSTGRES_URL (.ci/run sets
+## it). The store's own suite, then the suites written for both backends
+## (projections, end to end) switched to PostgreSQL by GRANTTRAIL_TEST_BACKEND.
 test-postgres:
-	$(CARGO) test --locked -p granttrail-store-postgres -- --test-threads=1
+	@test -n "$$GRANTTRAIL_TEST_POSTGRES_URL" || (echo "set GRANTTRAIL_TEST_POSTGRES_URL" && false)
+	$(CARGO) build -p granttrail-cli --locked
+	$(CARGO) test --locked -p granttrail-store-postgres
+	GRANTTRAIL_TEST_BACKEND=postgres $(CARGO) test --locked -p granttrail-app --test projections
+	GRANTTRAIL_TEST_BACKEND=postgres $(CARGO) test --locked -p granttrail-e2e
 
 ## The domain crate must never depend on IO or async crates.
 deps-check:

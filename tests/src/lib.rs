@@ -52,14 +52,12 @@ pub struct Server {
 
 impl Server {
     /// A server on a fresh database: a SQLite file, or, when
-    /// `GRANTTRAIL_E2E_POSTGRES_URL` is set (`make test-postgres`), a
-    /// schema of its own in that PostgreSQL, dropped when the server is.
+    /// `GRANTTRAIL_TEST_BACKEND=postgres` (`make test-postgres`), a schema
+    /// of its own in the PostgreSQL at `GRANTTRAIL_TEST_POSTGRES_URL`,
+    /// dropped when the server is.
     pub fn start() -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database = match std::env::var("GRANTTRAIL_E2E_POSTGRES_URL") {
-            Ok(url) => postgres_schema(&url),
-            Err(_) => format!("sqlite://{}", dir.path().join("granttrail.db").display()),
-        };
+        let database = fresh_database(&dir);
         Server::start_on(dir, database)
     }
 
@@ -169,6 +167,58 @@ impl Server {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
+    /// Runs `sql` on the server's database behind its back, as an
+    /// attacker with file or database access would: the append-only
+    /// triggers are dropped first. `{id}` in `sql` stands for the project
+    /// id `id` as the backend stores it.
+    pub fn tamper(&self, sql: &str, id: &str) {
+        if self.is_sqlite() {
+            let blob = format!("X'{}'", id.replace('-', ""));
+            self.sql(&format!(
+                "DROP TRIGGER IF EXISTS events_are_append_only_update; \
+                 DROP TRIGGER IF EXISTS events_are_append_only_delete; {}",
+                sql.replace("{id}", &blob)
+            ));
+        } else {
+            self.sql(&format!(
+                "DROP TRIGGER IF EXISTS events_are_append_only ON events; {}",
+                sql.replace("{id}", &format!("'{id}'::uuid"))
+            ));
+        }
+    }
+
+    /// Runs `sql` on the server's database (SQLite through rusqlite,
+    /// PostgreSQL through `psql` in the server's schema) and returns the
+    /// first column of the last row it printed, if any.
+    pub fn sql(&self, sql: &str) -> Option<String> {
+        if self.is_sqlite() {
+            let file = self.database.trim_start_matches("sqlite://");
+            let db = rusqlite::Connection::open(file).expect("the database file opens");
+            let mut last = None;
+            for statement in sql.split(';').filter(|s| !s.trim().is_empty()) {
+                let mut prepared = db.prepare(statement).expect("valid SQL");
+                let mut rows = prepared.query([]).expect("SQL runs");
+                while let Some(row) = rows.next().expect("SQL runs") {
+                    last = row
+                        .get::<_, rusqlite::types::Value>(0)
+                        .ok()
+                        .map(|v| match v {
+                            rusqlite::types::Value::Integer(n) => n.to_string(),
+                            rusqlite::types::Value::Text(t) => t,
+                            other => format!("{other:?}"),
+                        });
+                }
+            }
+            last
+        } else {
+            let out = psql(&self.database, sql);
+            out.lines()
+                .last()
+                .map(str::to_owned)
+                .filter(|l| !l.is_empty())
+        }
+    }
+
     /// A client for `path` under the base URL.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
@@ -181,6 +231,18 @@ impl Drop for Server {
         if let Some((base, schema)) = schema_of(&self.database) {
             psql(&base, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
+    }
+}
+
+/// A new database for the backend under test: a SQLite file in `dir`, or
+/// a schema of its own in PostgreSQL.
+pub fn fresh_database(dir: &tempfile::TempDir) -> String {
+    if std::env::var("GRANTTRAIL_TEST_BACKEND").as_deref() == Ok("postgres") {
+        let url = std::env::var("GRANTTRAIL_TEST_POSTGRES_URL")
+            .expect("GRANTTRAIL_TEST_BACKEND=postgres needs GRANTTRAIL_TEST_POSTGRES_URL");
+        postgres_schema(&url)
+    } else {
+        format!("sqlite://{}", dir.path().join("granttrail.db").display())
     }
 }
 
@@ -209,10 +271,12 @@ fn schema_of(database: &str) -> Option<(String, String)> {
     ))
 }
 
-fn psql(url: &str, sql: &str) {
+/// Runs `sql` through `psql` (tuples only, unaligned) and returns what it
+/// printed.
+fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .arg(url)
-        .args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .args(["-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()
         .expect("psql runs");
     assert!(
@@ -220,6 +284,7 @@ fn psql(url: &str, sql: &str) {
         "psql {sql}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn cli_in(dir: &Path, database: &str, args: &[&str]) -> Output {

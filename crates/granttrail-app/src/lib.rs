@@ -49,6 +49,8 @@ pub struct App {
     projecting: Arc<Mutex<()>>,
     /// The position the project list has applied up to.
     projected: Arc<watch::Sender<i64>>,
+    /// Events this process applied to the project list in saved steps.
+    events_projected: Arc<std::sync::atomic::AtomicU64>,
     /// Recently authenticated tokens.
     token_cache: Arc<auth::TokenCache>,
     /// Signs export bundles.
@@ -69,6 +71,7 @@ impl App {
             today: Arc::new(|| BusinessDate::from(chrono::Utc::now().date_naive())),
             projecting: Arc::new(Mutex::new(())),
             projected: Arc::new(watch::channel(0).0),
+            events_projected: Arc::default(),
             token_cache: Arc::new(auth::TokenCache::default()),
             // A throwaway key until the operator's key is set: bundles
             // signed with it verify only against the key it reports.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use granttrail_domain::{Project, ProjectEvent, Stage, evolve};
 use granttrail_projections::ProjectView;
-use granttrail_store::{ProjectFilter, ProjectRow, StoredEvent};
+use granttrail_store::{CheckpointStep, ProjectFilter, ProjectRow, Saved, StoredEvent};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -48,8 +48,7 @@ pub struct ProjectPage {
 }
 
 /// Folds new events onto a projected project, skipping any the row
-/// already holds: applying a page twice (two runners, a crash between
-/// writes) cannot apply an event twice.
+/// already holds (a second line of defence behind the checkpoint step).
 fn apply(project: Option<Project>, stored: &StoredEvent) -> Result<Option<Project>, AppError> {
     if project
         .as_ref()
@@ -67,17 +66,24 @@ fn apply(project: Option<Project>, stored: &StoredEvent) -> Result<Option<Projec
 impl App {
     /// Applies every event after the projection's checkpoint, page by
     /// page; returns the new checkpoint. Calls are serialised within a
-    /// process, and rows remember their version, so at most one
-    /// application of each event ever lands.
+    /// process; across processes the checkpoint only moves from where a
+    /// runner found it (`save_projects`), so a runner that was overtaken
+    /// writes nothing, reads the checkpoint again and carries on from
+    /// there: each event is applied exactly once.
     pub async fn catch_up_projections(&self) -> Result<i64, AppError> {
         let _one_at_a_time = self.projecting.lock().await;
         let mut checkpoint = self.projections.checkpoint(PROJECT_LIST).await?;
         loop {
             let events = self.store.read_all(checkpoint, PAGE).await?;
             let Some(last) = events.last() else { break };
-            let last_position = last.position;
-            self.apply_page(&events, last_position).await?;
-            checkpoint = last_position;
+            let step = CheckpointStep {
+                from: checkpoint,
+                to: last.position,
+            };
+            checkpoint = match self.apply_page(&events, step).await? {
+                Saved::Saved => step.to,
+                Saved::Overtaken => self.projections.checkpoint(PROJECT_LIST).await?,
+            };
             self.projected.send_replace(checkpoint);
             if events.len() < PAGE as usize {
                 break;
@@ -87,7 +93,11 @@ impl App {
         Ok(checkpoint)
     }
 
-    async fn apply_page(&self, events: &[StoredEvent], checkpoint: i64) -> Result<(), AppError> {
+    async fn apply_page(
+        &self,
+        events: &[StoredEvent],
+        step: CheckpointStep,
+    ) -> Result<Saved, AppError> {
         let mut ids: Vec<Uuid> = events.iter().map(|e| e.stream_id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -113,10 +123,23 @@ impl App {
                 state: serde_json::to_value(&project).unwrap_or_default(),
             })
             .collect();
-        self.projections
-            .save_projects(PROJECT_LIST, &rows, checkpoint)
+        let saved = self
+            .projections
+            .save_projects(PROJECT_LIST, &rows, step)
             .await?;
-        Ok(())
+        if saved == Saved::Saved {
+            self.events_projected
+                .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(saved)
+    }
+
+    /// How many events this process has applied to the project list (in
+    /// steps that were saved): summed over every process sharing a
+    /// database, each event counts once.
+    pub fn events_projected(&self) -> u64 {
+        self.events_projected
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forgets the projection and applies the whole log again, calling
@@ -135,14 +158,23 @@ impl App {
         let mut checkpoint = 0;
         let mut events = self.store.read_all(0, REBUILD_PAGE).await?;
         while let Some(last) = events.last() {
-            let last_position = last.position;
-            let (applied, upcoming) = tokio::join!(
-                self.apply_page(&events, last_position),
-                self.store.read_all(last_position, REBUILD_PAGE)
+            let step = CheckpointStep {
+                from: checkpoint,
+                to: last.position,
+            };
+            let (saved, upcoming) = tokio::join!(
+                self.apply_page(&events, step),
+                self.store.read_all(step.to, REBUILD_PAGE)
             );
-            applied?;
-            events = upcoming?;
-            checkpoint = last_position;
+            (checkpoint, events) = match saved? {
+                Saved::Saved => (step.to, upcoming?),
+                // A server sharing the database applied these first: go on
+                // from where it got to.
+                Saved::Overtaken => {
+                    let moved = self.projections.checkpoint(PROJECT_LIST).await?;
+                    (moved, self.store.read_all(moved, REBUILD_PAGE).await?)
+                }
+            };
             progress(checkpoint, target.max(checkpoint));
         }
         self.projected.send_replace(checkpoint);

@@ -1,6 +1,9 @@
 //! The project list projection: rebuilt from position 0 it equals the
 //! live one, row by row, after the seed and a generated workload with
-//! conflicts and returned self-reports.
+//! conflicts and returned self-reports; runners of two processes sharing
+//! one database apply each event exactly once.
+//!
+//! Runs on SQLite, or on PostgreSQL with `GRANTTRAIL_TEST_BACKEND=postgres`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +12,8 @@ use std::sync::Arc;
 use granttrail_app::{App, AppError, Caller, CommandRequest, ProjectListQuery};
 use granttrail_domain::{BusinessDate, CommandKind};
 use granttrail_projections::{PointInTime, ProjectView};
+use granttrail_store::{EventStore, ProjectionStore, TokenStore};
+use granttrail_store_postgres::testing::TestSchema;
 use granttrail_store_sqlite::SqliteStore;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -32,15 +37,51 @@ fn seed_bodies() -> Vec<(CommandKind, Value)> {
         .collect()
 }
 
-async fn app(dir: &tempfile::TempDir) -> App {
-    let url = format!("sqlite://{}", dir.path().join("p.db").display());
-    let store = SqliteStore::open(&url).await.unwrap();
-    App::new(
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(store),
-    )
-    .with_today(Arc::new(|| BusinessDate::from_ymd(2023, 1, 1).unwrap()))
+/// Where a test's data lives: a SQLite file by default, a PostgreSQL schema
+/// of its own when `GRANTTRAIL_TEST_BACKEND=postgres` (`make
+/// test-postgres`). The same tests run on both.
+enum Database {
+    Sqlite(tempfile::TempDir),
+    Postgres(Box<TestSchema>),
+}
+
+impl Database {
+    async fn fresh() -> Database {
+        match std::env::var("GRANTTRAIL_TEST_BACKEND").as_deref() {
+            Ok("postgres") => Database::Postgres(Box::new(TestSchema::create().await)),
+            _ => Database::Sqlite(tempfile::tempdir().unwrap()),
+        }
+    }
+
+    /// A new app on this database: call twice for two processes' worth of
+    /// stores and runners sharing it.
+    async fn app(&self) -> App {
+        let (store, tokens, projections): (
+            Arc<dyn EventStore>,
+            Arc<dyn TokenStore>,
+            Arc<dyn ProjectionStore>,
+        ) = match self {
+            Database::Sqlite(dir) => {
+                let url = format!("sqlite://{}", dir.path().join("p.db").display());
+                let store = SqliteStore::open(&url).await.unwrap();
+                (
+                    Arc::new(store.clone()),
+                    Arc::new(store.clone()),
+                    Arc::new(store),
+                )
+            }
+            Database::Postgres(schema) => {
+                let store = schema.store().await;
+                (
+                    Arc::new(store.clone()),
+                    Arc::new(store.clone()),
+                    Arc::new(store),
+                )
+            }
+        };
+        App::new(store, tokens, projections)
+            .with_today(Arc::new(|| BusinessDate::from_ymd(2023, 1, 1).unwrap()))
+    }
 }
 
 async fn run(
@@ -165,8 +206,8 @@ async fn random_project(app: &App, rng: &mut StdRng, org: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuilt_project_list_equals_the_live_one_row_by_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let database = Database::fresh().await;
+    let app = database.app().await;
     let mut rng = StdRng::seed_from_u64(20230228);
     let mut refused = 0;
     for n in 0..300 {
@@ -215,8 +256,8 @@ async fn a_rebuilt_project_list_equals_the_live_one_row_by_row() {
 
 #[tokio::test]
 async fn the_list_filters_by_stage_executor_and_overdue() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let database = Database::fresh().await;
+    let app = database.app().await;
     let bodies = seed_bodies();
     let mut sign = bodies[0].1.clone();
     sign.as_object_mut().unwrap().remove("code");
@@ -283,8 +324,8 @@ async fn the_list_filters_by_stage_executor_and_overdue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cursor_neither_repeats_nor_skips_while_projects_are_added() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let database = Database::fresh().await;
+    let app = database.app().await;
     let mut sign = seed_bodies()[0].1.clone();
     sign.as_object_mut().unwrap().remove("code");
     let mut before = Vec::new();
@@ -325,8 +366,8 @@ async fn the_cursor_neither_repeats_nor_skips_while_projects_are_added() {
 
 #[tokio::test]
 async fn readiness_sees_how_far_the_projection_trails_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let database = Database::fresh().await;
+    let app = database.app().await;
     let mut sign = seed_bodies()[0].1.clone();
     sign.as_object_mut().unwrap().remove("code");
     for _ in 0..5 {
@@ -339,4 +380,54 @@ async fn readiness_sees_how_far_the_projection_trails_the_log() {
     app.catch_up_projections().await.unwrap();
     assert_eq!(app.projection_behind(), 0);
     assert_eq!(app.projection_lag().await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runners_of_two_processes_on_one_database_apply_each_event_once() {
+    let database = Database::fresh().await;
+    let (first, second) = (database.app().await, database.app().await);
+    let mut rng = StdRng::seed_from_u64(7);
+    // Commands go through both; both runners catch up as they go, racing
+    // for the same checkpoint.
+    for n in 0..60 {
+        let app = if n % 2 == 0 { &first } else { &second };
+        random_project(app, &mut rng, &format!("org-{}", n % 3)).await;
+        if n % 10 == 0 {
+            let (a, b) = tokio::join!(first.catch_up_projections(), second.catch_up_projections());
+            a.unwrap();
+            b.unwrap();
+        }
+    }
+    let (a, b) = tokio::join!(first.catch_up_projections(), second.catch_up_projections());
+    let head = first.store().last_position().await.unwrap();
+    assert_eq!(
+        (a.unwrap(), b.unwrap()),
+        (head, head),
+        "both reach the head"
+    );
+    let shared = whole_list(&first).await;
+    assert_eq!(shared, whole_list(&second).await, "one list, seen by both");
+    assert_eq!(shared.len(), 60);
+    let events: u64 = shared.iter().map(|v| v.project.version).sum();
+    assert_eq!(
+        first.events_projected() + second.events_projected(),
+        events,
+        "each event applied by exactly one of the two runners"
+    );
+    assert!(
+        first.events_projected() > 0 && second.events_projected() > 0,
+        "both runners did part of the work"
+    );
+
+    // Each row is what folding its stream gives: nothing applied twice,
+    // nothing missed.
+    for view in &shared {
+        let folded = first
+            .project(&Caller::operator("test"), view.id, PointInTime::Latest)
+            .await
+            .unwrap();
+        assert_eq!(&folded, view);
+    }
+    second.rebuild_projections(|_, _| {}).await.unwrap();
+    assert_eq!(whole_list(&first).await, shared, "equal to a rebuild");
 }

@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use granttrail_domain::{BusinessDate, EncodedEvent};
 use granttrail_store::{
-    Actor, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, IdempotencyRecord, NewEvent,
-    StoreError, StoredEvent, StreamBound, chain,
+    Actor, AppendOutcome, AppendRequest, CheckpointStep, EventStore, ExpectedVersion,
+    IdempotencyRecord, NewEvent, ProjectRow, ProjectionStore, Saved, StoreError, StoredEvent,
+    StreamBound, chain,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -39,7 +40,8 @@ macro_rules! store_conformance_tests {
             hash_chain_links_and_verifies,
             stream_reads_can_be_bounded,
             followers_are_told_of_commits,
-            multi_event_appends_are_atomic_and_chained
+            multi_event_appends_are_atomic_and_chained,
+            checkpoint_steps_have_one_winner
         );
     };
     (@each $fresh:expr; $($name:ident),*) => {
@@ -477,5 +479,66 @@ pub async fn multi_event_appends_are_atomic_and_chained<S: EventStore + ?Sized>(
             .unwrap()
             .len(),
         3
+    );
+}
+
+/// Given a projection checkpoint at 0, when many runners save the same
+/// step at once, then exactly one is saved and its rows land; a step from
+/// a stale checkpoint writes nothing; the next step from the new one is
+/// saved. This is what lets runners in several processes share a database
+/// and still apply each event exactly once.
+pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store: Arc<S>) {
+    let name = "project_list";
+    let row = |version: u64, stage: &str| ProjectRow {
+        id: Uuid::from_u128(7),
+        version,
+        stage: stage.into(),
+        executor_org_id: "org-a".into(),
+        planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
+        state: json!({"version": version}),
+    };
+    let racers: Vec<_> = (0..8)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            let rows = vec![row(2, &format!("racer-{n}"))];
+            tokio::spawn(async move {
+                store
+                    .save_projects(name, &rows, CheckpointStep { from: 0, to: 10 })
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut saved = 0;
+    for racer in racers {
+        if racer.await.unwrap() == Saved::Saved {
+            saved += 1;
+        }
+    }
+    assert_eq!(saved, 1, "one runner applies positions 1..=10");
+    assert_eq!(store.checkpoint(name).await.unwrap(), 10);
+
+    let stale = store
+        .save_projects(name, &[row(9, "stale")], CheckpointStep { from: 0, to: 20 })
+        .await
+        .unwrap();
+    assert_eq!(stale, Saved::Overtaken);
+    let rows = store.load_projects(&[Uuid::from_u128(7)]).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].stage.starts_with("racer-"),
+        "the stale save wrote nothing"
+    );
+    assert_eq!(store.checkpoint(name).await.unwrap(), 10);
+
+    let next = store
+        .save_projects(name, &[row(3, "next")], CheckpointStep { from: 10, to: 20 })
+        .await
+        .unwrap();
+    assert_eq!(next, Saved::Saved);
+    assert_eq!(store.checkpoint(name).await.unwrap(), 20);
+    assert_eq!(
+        store.load_projects(&[Uuid::from_u128(7)]).await.unwrap()[0].stage,
+        "next"
     );
 }

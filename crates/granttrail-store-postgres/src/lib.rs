@@ -24,6 +24,8 @@
 
 mod others;
 mod rows;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::str::FromStr;
 

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use granttrail_store::{
-    ProjectFilter, ProjectRow, ProjectionStore, StoreError, TokenRecord, TokenStore, format_instant,
+    CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved, StoreError, TokenRecord,
+    TokenStore, format_instant,
 };
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -119,9 +120,29 @@ impl ProjectionStore for PostgresStore {
         &self,
         projection: &str,
         rows: &[ProjectRow],
-        checkpoint: i64,
-    ) -> Result<(), StoreError> {
+        step: CheckpointStep,
+    ) -> Result<Saved, StoreError> {
         let mut tx = self.pool().begin().await.map_err(unavailable)?;
+        // The checkpoint row, locked until commit: a runner in another
+        // process waits here, then finds the checkpoint moved and writes
+        // nothing.
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(projection)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let current: i64 = sqlx::query_scalar(
+            "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+        )
+        .bind(projection)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        if current != step.from {
+            return Ok(Saved::Overtaken);
+        }
         for chunk in rows.chunks(500) {
             let mut query: QueryBuilder<Postgres> = QueryBuilder::new(
                 "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
@@ -135,8 +156,8 @@ impl ProjectionStore for PostgresStore {
                     .push_bind(row.planned_end.to_string())
                     .push_bind(row.state.to_string());
             });
-            // A row only moves forward: two processes projecting the same
-            // events write the same row once.
+            // A row only moves forward (a second line of defence: the
+            // checkpoint step above already keeps runners apart).
             query.push(
                 " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
                  executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
@@ -144,16 +165,14 @@ impl ProjectionStore for PostgresStore {
             );
             query.build().execute(&mut *tx).await.map_err(unavailable)?;
         }
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET position = GREATEST(projection_checkpoints.position, excluded.position)",
-        )
-        .bind(projection)
-        .bind(checkpoint)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)
+        sqlx::query("UPDATE projection_checkpoints SET position = $2 WHERE name = $1")
+            .bind(projection)
+            .bind(step.to)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(Saved::Saved)
     }
 
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +11,7 @@ use std::time::Duration;
 
 use granttrail_store::{AppendOutcome, EventStore, ExpectedVersion};
 use granttrail_store_conformance::{append, new_stream};
+use granttrail_store_postgres::testing::TestSchema;
 use granttrail_store_postgres::{POSITION_LOCK, PostgresStore};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -85,8 +84,8 @@ async fn all_positions(store: &PostgresStore) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_transaction_holds_back_every_later_position() {
-    let (options, _schema) = support::fresh_schema().await;
-    let store = Arc::new(PostgresStore::open_with(options.clone()).await.unwrap());
+    let schema = TestSchema::create().await;
+    let (options, store) = (schema.options(), Arc::new(schema.store().await));
 
     let mut slow = SlowWriter::begin(&options).await;
     let slow_position = slow.insert().await;
@@ -115,8 +114,8 @@ async fn an_open_transaction_holds_back_every_later_position() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_racing_delayed_commits_reads_every_event() {
-    let (options, _schema) = support::fresh_schema().await;
-    let store = Arc::new(PostgresStore::open_with(options.clone()).await.unwrap());
+    let schema = TestSchema::create().await;
+    let (options, store) = (schema.options(), Arc::new(schema.store().await));
     let writing = Arc::new(AtomicBool::new(true));
 
     // The follower reads pages after its cursor, as projections and SSE do,

@@ -1,7 +1,9 @@
 //! Projection rows and checkpoints in the same SQLite file.
 
 use async_trait::async_trait;
-use granttrail_store::{ProjectFilter, ProjectRow, ProjectionStore, StoreError};
+use granttrail_store::{
+    CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved, StoreError,
+};
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
@@ -54,13 +56,13 @@ impl ProjectionStore for SqliteStore {
         &self,
         projection: &str,
         rows: &[ProjectRow],
-        checkpoint: i64,
-    ) -> Result<(), StoreError> {
+        step: CheckpointStep,
+    ) -> Result<Saved, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = crate::writer::SaveJob {
             projection: projection.to_owned(),
             rows: rows.to_vec(),
-            checkpoint,
+            step,
             reply,
         };
         self.saves

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
-use granttrail_store::ProjectRow;
 use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, StoreError, StoredEvent,
     StreamHead, format_instant, now_micros,
 };
+use granttrail_store::{CheckpointStep, ProjectRow, Saved};
 use sqlx::error::ErrorKind;
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -30,8 +30,8 @@ use uuid::Uuid;
 pub(crate) struct SaveJob {
     pub(crate) projection: String,
     pub(crate) rows: Vec<ProjectRow>,
-    pub(crate) checkpoint: i64,
-    pub(crate) reply: oneshot::Sender<Result<(), StoreError>>,
+    pub(crate) step: CheckpointStep,
+    pub(crate) reply: oneshot::Sender<Result<Saved, StoreError>>,
 }
 
 /// One append waiting for the writer, and where to send its answer.
@@ -525,12 +525,23 @@ pub(crate) async fn find_idempotency(
 async fn save_projection(
     connection: &mut SqliteConnection,
     save: &SaveJob,
-) -> Result<(), StoreError> {
+) -> Result<Saved, StoreError> {
     let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
     let mut tx = connection
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(unavailable)?;
+    // BEGIN IMMEDIATE holds the write lock: no other process can move the
+    // checkpoint between this read and the commit.
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = ?1")
+            .bind(&save.projection)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    if current.unwrap_or(0) != save.step.from {
+        return Ok(Saved::Overtaken);
+    }
     for chunk in save.rows.chunks(500) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
@@ -556,9 +567,10 @@ async fn save_projection(
          ON CONFLICT (name) DO UPDATE SET position = excluded.position",
     )
     .bind(&save.projection)
-    .bind(save.checkpoint)
+    .bind(save.step.to)
     .execute(&mut *tx)
     .await
     .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)
+    tx.commit().await.map_err(unavailable)?;
+    Ok(Saved::Saved)
 }

@@ -37,7 +37,7 @@ pub use event::{
     StreamHead, format_instant, now_micros,
 };
 pub use idempotency::IdempotencyRecord;
-pub use projection::{ProjectFilter, ProjectRow, ProjectionStore};
+pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};
 pub use token::{Role, TokenRecord, TokenStore};
 
 /// The event store. Every method is safe to call from many tasks at once.

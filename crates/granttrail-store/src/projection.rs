@@ -24,6 +24,25 @@ pub struct ProjectRow {
     pub state: Value,
 }
 
+/// The positions a projection's checkpoint moves between in one save: the
+/// events in `(from, to]` were applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointStep {
+    /// Where the runner found the checkpoint before it read the events.
+    pub from: i64,
+    /// The position of the last event applied.
+    pub to: i64,
+}
+
+/// What became of a save.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// The rows were written and the checkpoint moved.
+    Saved,
+    /// The checkpoint had moved away from `from`; nothing was written.
+    Overtaken,
+}
+
 /// A filtered, paginated read of the project list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProjectFilter {
@@ -47,14 +66,19 @@ pub trait ProjectionStore: Send + Sync + 'static {
     async fn checkpoint(&self, projection: &str) -> Result<i64, StoreError>;
     /// The current rows of these projects, for folding new events onto.
     async fn load_projects(&self, ids: &[Uuid]) -> Result<Vec<ProjectRow>, StoreError>;
-    /// Writes rows and moves the checkpoint, in one transaction, so each
-    /// event is applied exactly once even across crashes.
+    /// Writes rows and moves the checkpoint from `step.from` to `step.to`,
+    /// in one transaction, if the checkpoint still stands at `step.from`.
+    /// Otherwise another runner (another process on the same database, a
+    /// rebuild) applied those events first: nothing is written and the
+    /// answer is [`Saved::Overtaken`]. Checkpoints therefore only move in
+    /// contiguous, disjoint steps, and each event is applied exactly once,
+    /// across crashes and across processes.
     async fn save_projects(
         &self,
         projection: &str,
         rows: &[ProjectRow],
-        checkpoint: i64,
-    ) -> Result<(), StoreError>;
+        step: CheckpointStep,
+    ) -> Result<Saved, StoreError>;
     /// A page of the project list, ordered by id.
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError>;
     /// Forgets a projection's rows and checkpoint, for a rebuild from 0.

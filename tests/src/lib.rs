@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use serde_json::Value;
 
 /// The seed fixture of the repository.
@@ -48,6 +49,9 @@ pub struct Server {
     /// Holds the database file and logs.
     pub dir: tempfile::TempDir,
     log: PathBuf,
+    /// Whether dropping this server drops its PostgreSQL schema (the first
+    /// server on a database does; [`Server::another`] ones do not).
+    owns_database: bool,
 }
 
 impl Server {
@@ -86,6 +90,23 @@ impl Server {
             admin,
             dir,
             log: PathBuf::new(),
+            owns_database: true,
+        };
+        server.spawn();
+        server
+    }
+
+    /// A second `granttrail serve` process on this server's database, as
+    /// behind a load balancer: nothing shared but the database.
+    pub fn another(&self) -> Server {
+        let mut server = Server {
+            child: None,
+            base: String::new(),
+            database: self.database.clone(),
+            admin: self.admin.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            log: PathBuf::new(),
+            owns_database: false,
         };
         server.spawn();
         server
@@ -228,7 +249,7 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
-        if let Some((base, schema)) = schema_of(&self.database) {
+        if let Some((base, schema)) = schema_of(&self.database).filter(|_| self.owns_database) {
             psql(&base, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
@@ -383,6 +404,43 @@ pub async fn answer(response: reqwest::Response) -> Answer {
         json,
         text,
     }
+}
+
+/// Reads Server-Sent Events `(id, type)` from a response body until
+/// `count` arrived (20 s at most); partial blocks stay in `buffer`.
+pub async fn read_events(
+    response: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buffer: &mut String,
+    count: usize,
+) -> Vec<(i64, String)> {
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while events.len() < count {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let id = block
+                .lines()
+                .find_map(|l| l.strip_prefix("id: "))
+                .map(|v| v.parse().unwrap());
+            let kind = block
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))
+                .map(str::to_owned);
+            if let (Some(id), Some(kind)) = (id, kind) {
+                events.push((id, kind));
+            }
+        }
+        if events.len() >= count {
+            break;
+        }
+        let chunk = tokio::time::timeout_at(deadline, response.next())
+            .await
+            .expect("events in time")
+            .unwrap()
+            .unwrap();
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    events
 }
 
 /// A small client bound to one token.

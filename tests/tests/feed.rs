@@ -3,47 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-
-use futures::StreamExt;
-use granttrail_e2e::{Client, Server};
+use granttrail_e2e::{Client, Server, read_events};
 use serde_json::Value;
-
-/// Reads SSE events (id, type) from a response until `count` arrived.
-async fn read_events(
-    response: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
-    buffer: &mut String,
-    count: usize,
-) -> Vec<(i64, String)> {
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while events.len() < count {
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let id = block
-                .lines()
-                .find_map(|l| l.strip_prefix("id: "))
-                .map(|v| v.parse().unwrap());
-            let kind = block
-                .lines()
-                .find_map(|l| l.strip_prefix("event: "))
-                .map(str::to_owned);
-            if let (Some(id), Some(kind)) = (id, kind) {
-                events.push((id, kind));
-            }
-        }
-        if events.len() >= count {
-            break;
-        }
-        let chunk = tokio::time::timeout_at(deadline, response.next())
-            .await
-            .expect("events in time")
-            .unwrap()
-            .unwrap();
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    events
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_client_gets_every_event_once_in_order_and_resumes_without_gaps() {

@@ -34,7 +34,7 @@ use granttrail_store::{
     AppendOutcome, AppendRequest, EventStore, ExpectedVersion, IdempotencyRecord, StoreError,
     StoredEvent, StreamBound, StreamHead, format_instant, now_micros,
 };
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -52,6 +52,40 @@ fn unavailable(error: sqlx::Error) -> StoreError {
 /// positions and commits. Anything that inserts into `events` outside this
 /// crate (a migration tool, a test playing a slow writer) must take it too.
 pub const POSITION_LOCK: i64 = 0x6772_616e_7474_7261; // "granttra"
+
+/// The channel every append notifies with its last position.
+const COMMITS_CHANNEL: &str = "granttrail_commits";
+
+/// Tells this process's followers of every commit, whichever server made
+/// it. A lost connection is re-established by the listener; commits made
+/// meanwhile are found by the followers' periodic poll.
+async fn listen_for_commits(pool: PgPool, committed: watch::Sender<i64>) {
+    let mut listener = loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(COMMITS_CHANNEL).await {
+                Ok(()) => break listener,
+                Err(error) => tracing::warn!(%error, "cannot listen for commits; retrying"),
+            },
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(error) => tracing::warn!(%error, "cannot listen for commits; retrying"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    };
+    loop {
+        match listener.recv().await {
+            Ok(notification) => {
+                if let Ok(position) = notification.payload().parse::<i64>() {
+                    granttrail_store::advance_committed(&committed, position);
+                }
+            }
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(error) => {
+                tracing::warn!(%error, "lost the commit notifications; reconnecting");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
 
 /// The SQLSTATE of a unique violation.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -89,10 +123,9 @@ impl PostgresStore {
             .fetch_one(&pool)
             .await
             .map_err(unavailable)?;
-        Ok(PostgresStore {
-            pool,
-            committed: watch::channel(last).0,
-        })
+        let committed = watch::channel(last).0;
+        tokio::spawn(listen_for_commits(pool.clone(), committed.clone()));
+        Ok(PostgresStore { pool, committed })
     }
 
     /// The pool, for the other tables this backend keeps.
@@ -251,6 +284,15 @@ impl PostgresStore {
                 return Err(e);
             }
         }
+        if let Some(last) = stored.last() {
+            // Delivered at commit, in commit order, to every server
+            // listening: their followers wake at once instead of polling.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(COMMITS_CHANNEL)
+                .bind(last.position.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(Ok(AppendOutcome::Appended(stored)))
     }
@@ -315,13 +357,7 @@ impl EventStore for PostgresStore {
             && let Some(last) = events.last()
         {
             let position = last.position;
-            self.committed.send_if_modified(|current| {
-                let newer = position > *current;
-                if newer {
-                    *current = position;
-                }
-                newer
-            });
+            granttrail_store::advance_committed(&self.committed, position);
         }
         outcome
     }

@@ -37,3 +37,33 @@ async fn the_log_refuses_updates_deletes_and_truncation() {
     assert_eq!(events.len(), 1);
     assert_ne!(events[0].data, serde_json::json!({}));
 }
+
+/// Given two servers' stores on one database, when one appends, then the
+/// other's followers are woken with the new position (LISTEN/NOTIFY), not
+/// left to their poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_hear_of_another_servers_commits() {
+    use granttrail_store::{AppendOutcome, EventStore, ExpectedVersion};
+    use granttrail_store_conformance::{append, new_stream};
+
+    let (store, schema) = fresh().await;
+    let other = schema.store().await;
+    let mut woken = other.subscribe();
+    // The listener connects in the background; give it a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let AppendOutcome::Appended(events) = store
+        .append(append(new_stream(), ExpectedVersion::NoStream))
+        .await
+        .expect("appended")
+    else {
+        panic!("a new stream");
+    };
+    let position = events[0].position;
+    tokio::time::timeout(
+        std::time::Duration::from_millis(800),
+        woken.wait_for(|seen| *seen >= position),
+    )
+    .await
+    .expect("told well within the followers' one-second poll")
+    .expect("the store is alive");
+}

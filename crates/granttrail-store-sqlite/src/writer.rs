@@ -118,13 +118,7 @@ pub(crate) async fn run(
             let _ = job.reply.send(answer);
         }
         if let Some(position) = last {
-            committed.send_if_modified(|current| {
-                let newer = position > *current;
-                if newer {
-                    *current = position;
-                }
-                newer
-            });
+            granttrail_store::advance_committed(&committed, position);
         }
     }
 }

@@ -97,3 +97,16 @@ pub trait EventStore: Send + Sync + 'static {
     /// followers of the global log that would rather wait than poll.
     fn subscribe(&self) -> tokio::sync::watch::Receiver<i64>;
 }
+
+/// Moves a store's "last committed position" signal forward to
+/// `position` (never back), waking followers only when it moved. Every
+/// backend reports its commits to followers through this.
+pub fn advance_committed(committed: &tokio::sync::watch::Sender<i64>, position: i64) {
+    committed.send_if_modified(|current| {
+        let newer = position > *current;
+        if newer {
+            *current = position;
+        }
+        newer
+    });
+}

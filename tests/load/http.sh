@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: oha against the release `granttrail serve` on SQLite,
-# beside the same oha against a trivial axum handler, in one run.
+# beside the same oha against a trivial axum handler, in one run. With
+# GRANTTRAIL_TEST_POSTGRES_URL set, also against one and two servers on
+# PostgreSQL (a schema of its own, dropped afterwards); the two-server row
+# runs two oha processes at once, one per server, with half the
+# connections each, and adds their rates.
 # Usage: tests/load/http.sh [DURATION] [CONNECTIONS]   (make bench-http)
 # Prints a table; docs/benchmarks.md records the figures.
 set -euo pipefail
@@ -31,10 +35,6 @@ target/release/examples/trivial_server 2>"$work/trivial.log" & pids+=($!)
 trivial=$(wait_for_address "$work/trivial.log")
 
 gt=target/release/granttrail
-db="sqlite://$work/granttrail.db"
-token=$(GRANTTRAIL_LOG=warn "$gt" --database "$db" token create --role staff --name load)
-GRANTTRAIL_LOG=warn "$gt" --database "$db" serve --listen 127.0.0.1:0 2>"$work/serve.log" & pids+=($!)
-server=$(wait_for_address "$work/serve.log")
 
 # The seed's signing without its code: every request signs a new project.
 python3 - "$work/sign.json" <<'PY'
@@ -44,31 +44,78 @@ body = seed["projects"][0]["commands"][0]["body"]
 body.pop("code", None)
 json.dump(body, open(sys.argv[1], "w"), ensure_ascii=False)
 PY
-project=$(curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-  --data-binary @"$work/sign.json" "$server/api/v1/projects" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
+serve() {  # database, name -> prints the address
+  GRANTTRAIL_LOG=warn "$gt" --database "$1" serve --listen 127.0.0.1:0 2>"$work/serve-$2.log" & pids+=($!)
+  wait_for_address "$work/serve-$2.log"
+}
+sign_one() {  # server -> prints the new project's id
+  curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+    --data-binary @"$work/sign.json" "$1/api/v1/projects" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
 run() {  # name, then oha arguments
   local name=$1; shift
   oha -z "$duration" -c "$connections" --no-tui --output-format json "$@" > "$work/result-$name.json"
 }
-run trivial "$trivial/"
-run read -H "Authorization: Bearer $token" "$server/api/v1/projects/$project"
-run sign -m POST -H "Authorization: Bearer $token" -T application/json -D "$work/sign.json" "$server/api/v1/projects"
+sign_on() {  # name, server[, connections]
+  oha -z "$duration" -c "${3:-$connections}" --no-tui --output-format json -m POST \
+    -H "Authorization: Bearer $token" -T application/json -D "$work/sign.json" "$2/api/v1/projects" \
+    > "$work/result-$1.json"
+}
 
-python3 - "$work" "$duration" "$connections" <<'PY'
-import json, sys
-work, duration, connections = sys.argv[1:]
+run trivial "$trivial/"
+
+db="sqlite://$work/granttrail.db"
+token=$(GRANTTRAIL_LOG=warn "$gt" --database "$db" token create --role staff --name load)
+server=$(serve "$db" sqlite)
+project=$(sign_one "$server")
+run read -H "Authorization: Bearer $token" "$server/api/v1/projects/$project"
+sign_on sign "$server"
+rows="trivial read sign"
+
+if [ -n "${GRANTTRAIL_TEST_POSTGRES_URL:-}" ]; then
+  schema="gt_bench_$$"
+  psql "$GRANTTRAIL_TEST_POSTGRES_URL" -qc "CREATE SCHEMA $schema"
+  trap 'cleanup; psql "$GRANTTRAIL_TEST_POSTGRES_URL" -qc "DROP SCHEMA IF EXISTS '"$schema"' CASCADE"' EXIT
+  sep='?'; case "$GRANTTRAIL_TEST_POSTGRES_URL" in *\?*) sep='&';; esac
+  pg="${GRANTTRAIL_TEST_POSTGRES_URL}${sep}options=-c%20search_path%3D$schema"
+  token=$(GRANTTRAIL_LOG=warn "$gt" --database "$pg" token create --role staff --name load)
+  first=$(serve "$pg" pg1)
+  project=$(sign_one "$first")
+  run pg-read -H "Authorization: Bearer $token" "$first/api/v1/projects/$project"
+  sign_on pg-sign "$first"
+  second=$(serve "$pg" pg2)
+  sign_on pg2-sign-a "$first" $((connections / 2)) &
+  sign_on pg2-sign-b "$second" $((connections / 2))
+  wait %%
+  rows="$rows pg-read pg-sign pg2-sign"
+fi
+
+python3 - "$work" "$duration" "$connections" $rows <<'PY'
+import json, os, sys
+work, duration, connections, *rows = sys.argv[1:]
 def load(name):
+    if not os.path.exists(f"{work}/result-{name}.json"):
+        # Two oha runs at once, one per server: rates add up, latencies
+        # are the worse of the two.
+        a, b = load(name + "-a"), load(name + "-b")
+        return a[0] + b[0], max(a[1], b[1]), max(a[2], b[2]), {k: a[3].get(k, 0) + b[3].get(k, 0) for k in {*a[3], *b[3]}}
     r = json.load(open(f"{work}/result-{name}.json"))
     s = r["summary"]; p = r["latencyPercentiles"]
     codes = r.get("statusCodeDistribution", {})
     return s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000, codes
+labels = {
+    "trivial": "trivial axum handler (ceiling)",
+    "read": "SQLite: GET /api/v1/projects/{id}",
+    "sign": "SQLite: POST /api/v1/projects (durable)",
+    "pg-read": "PostgreSQL, 1 server: GET project",
+    "pg-sign": "PostgreSQL, 1 server: POST (durable)",
+    "pg2-sign": "PostgreSQL, 2 servers: POST (durable)",
+}
 ceiling = load("trivial")[0]
-print(f"oha -z {duration} -c {connections}; medians from one run")
+print(f"oha -z {duration} -c {connections}; one run, side by side")
 print(f"{'what':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× trivial':>10}  statuses")
-for name, label in [("trivial", "trivial axum handler (ceiling)"),
-                    ("read", "GET /api/v1/projects/{id}"),
-                    ("sign", "POST /api/v1/projects (durable command)")]:
+for name in rows:
     rps, p50, p99, codes = load(name)
-    print(f"{label:42} {rps:9.0f} {p50:8.2f} {p99:8.2f} {rps / ceiling:10.3f}  {codes}")
+    print(f"{labels[name]:42} {rps:9.0f} {p50:8.2f} {p99:8.2f} {rps / ceiling:10.3f}  {codes}")
 PY

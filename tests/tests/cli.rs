@@ -2,7 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Client, Server};
+use std::process::Command;
+
+use granttrail_e2e::{Client, Server, binary};
 
 #[tokio::test]
 async fn token_create_prints_only_the_token_and_revoking_it_locks_it_out() {
@@ -100,4 +102,50 @@ async fn import_replays_the_seed_and_replay_reads_it_back_at_any_version() {
         !imported_again.status.success(),
         "the code is unique, so a second import is refused"
     );
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_verifies_and_holds_every_event() {
+    let server = Server::start();
+    let (staff, id) = granttrail_e2e::seed_project_through(&server, 5).await;
+    let file = server.dir.path().join("backup.db");
+    let backup = server.cli(&["backup", file.to_str().unwrap()]);
+    if !server.is_sqlite() {
+        assert!(!backup.status.success());
+        assert!(String::from_utf8_lossy(&backup.stderr).contains("pg_dump"));
+        return;
+    }
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+
+    // The copy is a database of its own: its chains verify and it holds
+    // what the server acknowledged.
+    let copy = format!("sqlite://{}", file.display());
+    let verify = Command::new(binary())
+        .args(["--database", &copy, "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    let replay = Command::new(binary())
+        .args(["--database", &copy, "replay", &id])
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    let live = staff.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(live.etag.as_deref(), Some("\"5\""));
+    let timeline = String::from_utf8_lossy(&replay.stdout).into_owned();
+    assert!(
+        timeline.contains("(5 events)") && timeline.contains("* v5 "),
+        "{timeline}"
+    );
+
+    let again = server.cli(&["backup", file.to_str().unwrap()]);
+    assert!(!again.status.success(), "a backup never overwrites");
 }

@@ -53,6 +53,11 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
             all,
             out,
         } => export(&app, project_id, all, &out).await,
+        Command::Backup { file } => {
+            wiring::backup(&settings, &file).await?;
+            println!("{}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::SigningKey => {
             println!(
                 "{}",

@@ -98,6 +98,12 @@ enum Command {
     },
     /// Print the public key that signs export bundles (hex).
     SigningKey,
+    /// Write a consistent copy of the SQLite database to FILE while the
+    /// server keeps serving (on PostgreSQL, use pg_dump).
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,6 +63,25 @@ pub async fn open(settings: &Settings, metrics: Arc<Metrics>) -> Result<App, Str
     }
 }
 
+/// A consistent copy of the SQLite database at `file`
+/// (docs/deployment.md); PostgreSQL has its own tools for this.
+pub async fn backup(settings: &Settings, file: &std::path::Path) -> Result<(), String> {
+    let url = settings.database.as_str();
+    if !url.starts_with("sqlite:") {
+        return Err(format!(
+            "backup copies SQLite databases; back up {} with pg_dump (docs/deployment.md)",
+            redact(url)
+        ));
+    }
+    let store = SqliteStore::open(url)
+        .await
+        .map_err(|e| format!("cannot open {url}: {e}"))?;
+    store
+        .backup_into(file)
+        .await
+        .map_err(|e| format!("backup to {} failed: {e}", file.display()))
+}
+
 /// The bundle-signing key from `signing_key_file`, created (owner-only
 /// permissions) when missing.
 pub fn signing_key(settings: &Settings) -> Result<ed25519_dalek::SigningKey, String> {

@@ -146,6 +146,25 @@ impl SqliteStore {
         })
     }
 
+    /// Writes a consistent copy of the database to `path` with SQLite's
+    /// `VACUUM INTO`, while appends go on: the copy is the snapshot of one
+    /// read transaction, so it never holds part of a commit. Refuses a
+    /// `path` that already exists.
+    pub async fn backup_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Unavailable(format!(
+                "{} already exists; a backup never overwrites",
+                path.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO ?1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(self.pool())
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
     /// The read pool, for the other tables this backend keeps.
     pub fn pool(&self) -> &SqlitePool {
         &self.readers

@@ -31,7 +31,7 @@ wait_for_address() {  # $1: log file
   echo "server did not start: $(cat "$1")" >&2; exit 1
 }
 
-target/release/examples/trivial_server 2>"$work/trivial.log" & pids+=($!)
+target/release/examples/trivial_server >/dev/null 2>"$work/trivial.log" & pids+=($!)
 trivial=$(wait_for_address "$work/trivial.log")
 
 gt=target/release/granttrail
@@ -45,9 +45,9 @@ body.pop("code", None)
 json.dump(body, open(sys.argv[1], "w"), ensure_ascii=False)
 PY
 
-serve() {  # database, name -> prints the address
-  GRANTTRAIL_LOG=warn "$gt" --database "$1" serve --listen 127.0.0.1:0 2>"$work/serve-$2.log" & pids+=($!)
-  wait_for_address "$work/serve-$2.log"
+serve() {  # database, name: starts a server; its address is in $work/address-NAME
+  GRANTTRAIL_LOG=warn "$gt" --database "$1" serve --listen 127.0.0.1:0 >/dev/null 2>"$work/serve-$2.log" & pids+=($!)
+  wait_for_address "$work/serve-$2.log" > "$work/address-$2"
 }
 sign_one() {  # server -> prints the new project's id
   curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' \
@@ -67,7 +67,7 @@ run trivial "$trivial/"
 
 db="sqlite://$work/granttrail.db"
 token=$(GRANTTRAIL_LOG=warn "$gt" --database "$db" token create --role staff --name load)
-server=$(serve "$db" sqlite)
+serve "$db" sqlite; server=$(cat "$work/address-sqlite")
 project=$(sign_one "$server")
 run read -H "Authorization: Bearer $token" "$server/api/v1/projects/$project"
 sign_on sign "$server"
@@ -80,14 +80,14 @@ if [ -n "${GRANTTRAIL_TEST_POSTGRES_URL:-}" ]; then
   sep='?'; case "$GRANTTRAIL_TEST_POSTGRES_URL" in *\?*) sep='&';; esac
   pg="${GRANTTRAIL_TEST_POSTGRES_URL}${sep}options=-c%20search_path%3D$schema"
   token=$(GRANTTRAIL_LOG=warn "$gt" --database "$pg" token create --role staff --name load)
-  first=$(serve "$pg" pg1)
+  serve "$pg" pg1; first=$(cat "$work/address-pg1")
   project=$(sign_one "$first")
   run pg-read -H "Authorization: Bearer $token" "$first/api/v1/projects/$project"
   sign_on pg-sign "$first"
-  second=$(serve "$pg" pg2)
-  sign_on pg2-sign-a "$first" $((connections / 2)) &
+  serve "$pg" pg2; second=$(cat "$work/address-pg2")
+  sign_on pg2-sign-a "$first" $((connections / 2)) & half=$!
   sign_on pg2-sign-b "$second" $((connections / 2))
-  wait %%
+  wait "$half"
   rows="$rows pg-read pg-sign pg2-sign"
 fi
 

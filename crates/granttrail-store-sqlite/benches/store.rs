@@ -3,6 +3,9 @@
 //! `synchronous=FULL`), and the same libsqlite3 (rusqlite's `bundled` and
 //! sqlx's `sqlite-bundled` resolve to one libsqlite3-sys).
 //!
+//! Both run under mimalloc, the allocator the `granttrail` binary ships
+//! with, so the store is measured as it runs in the server.
+//!
 //! `make bench` runs it; docs/benchmarks.md records the figures.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -22,6 +25,9 @@ use granttrail_store_conformance::{append, stream_of};
 use granttrail_store_sqlite::SqliteStore;
 use rusqlite::params;
 use uuid::Uuid;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SCHEMA: &str = include_str!("../migrations/0001_event_store.sql");
 

@@ -101,7 +101,12 @@ impl SqliteStore {
             // for a moment; waiting longer than this means something is wrong,
             // and the caller gets 503 rather than a hung request.
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A batch's multi-row INSERT keeps a statement journal (so a
+            // failing row can undo the statement); in memory rather than in
+            // a temporary file, it costs no write calls. It never holds
+            // committed data: durability is the WAL's.
+            .pragma("temp_store", "MEMORY");
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
             && !Path::exists(parent)

@@ -46,9 +46,11 @@ macro_rules! insert_events_sql {
     () => {
         // Each row is converted to JSONB once (the materialised CTE):
         // `->>` on the text rows that `json_each` yields would parse the
-        // row again for every column.
+        // row again for every column. OR ROLLBACK: a failing row ends the
+        // whole transaction (the batch fails or is re-checked as a whole),
+        // so SQLite needs no statement journal to undo just this statement.
         "WITH row (r) AS MATERIALIZED (SELECT jsonb(value) FROM json_each(?1)) \
-         INSERT INTO events (position, stream_id, version, event_id, event_type, schema_version, \
+         INSERT OR ROLLBACK INTO events (position, stream_id, version, event_id, event_type, schema_version, \
          occurred_on, recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, \
          causation_id, idempotency_key, data, prev_hash, hash) \
          SELECT r ->> 0, unhex(r ->> 1), r ->> 2, unhex(r ->> 3), r ->> 4, r ->> 5, r ->> 6, \
@@ -63,7 +65,7 @@ macro_rules! insert_events_sql {
 macro_rules! insert_idempotency_sql {
     ($n:literal) => {
         concat!(
-            "INSERT INTO idempotency (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) \
+            "INSERT OR ROLLBACK INTO idempotency (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) \
              SELECT value ->> 0, value ->> 1, value ->> 2, unhex(value ->> 3), value ->> 4, \
                     value ->> 5, value ->> 6, value ->> 7 FROM json_each(?",
             $n,
@@ -329,7 +331,8 @@ impl Prepared {
         sqlx::query(concat!(
             "BEGIN IMMEDIATE; ",
             insert_events_sql!(),
-            "; INSERT INTO project_codes (code, stream_id)              SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?2); ",
+            "; INSERT OR ROLLBACK INTO project_codes (code, stream_id) \
+             SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?2); ",
             insert_idempotency_sql!(3),
             "; COMMIT"
         ))
@@ -382,8 +385,13 @@ async fn checked_batch(
     .fetch_one(&mut *connection)
     .await?;
     let result = write_batch(connection, batch, cache, &bearings).await;
-    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    match sqlx::raw_sql(end).execute(&mut *connection).await {
+    if result.is_err() {
+        // An OR ROLLBACK statement may have ended the transaction already;
+        // the error to report is the statement's, not the ROLLBACK's.
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+        return result.map(|(answers, _)| answers);
+    }
+    match sqlx::raw_sql("COMMIT").execute(&mut *connection).await {
         Ok(_) => result.map(|(answers, next_position)| {
             cache.next_position = Some(next_position);
             answers

@@ -3,8 +3,9 @@
 //! `synchronous=FULL`), and the same libsqlite3 (rusqlite's `bundled` and
 //! sqlx's `sqlite-bundled` resolve to one libsqlite3-sys).
 //!
-//! Both run under mimalloc, the allocator the `granttrail` binary ships
-//! with, so the store is measured as it runs in the server.
+//! Both run under the system allocator, as the reference figures
+//! were taken; the `granttrail` binary ships with mimalloc, which speeds
+//! the raw loop's decoding more than the store (docs/benchmarks.md).
 //!
 //! `make bench` runs it; docs/benchmarks.md records the figures.
 
@@ -25,9 +26,6 @@ use granttrail_store_conformance::{append, stream_of};
 use granttrail_store_sqlite::SqliteStore;
 use rusqlite::params;
 use uuid::Uuid;
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SCHEMA: &str = include_str!("../migrations/0001_event_store.sql");
 

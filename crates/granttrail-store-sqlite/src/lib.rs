@@ -42,7 +42,9 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-use crate::rows::{event_columns, event_from_row, event_json_row, events_from_json_page};
+use crate::rows::{
+    PageOrder, event_columns, event_from_row, event_json_page, events_from_json_page,
+};
 
 /// Embedded migrations, applied on open.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -207,9 +209,9 @@ impl EventStore for SqliteStore {
             .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let known_at = bound.recorded_at_or_before.as_ref().map(format_instant);
         let page: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(concat!(
-            "SELECT json_group_array(",
-            event_json_row!(),
-            " ORDER BY version) FROM events WHERE stream_id = ?1 \
+            "SELECT ",
+            event_json_page!(),
+            " FROM events WHERE stream_id = ?1 \
              AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3)"
         ))
         .bind(stream_id)
@@ -221,7 +223,7 @@ impl EventStore for SqliteStore {
             .ok()
             .flatten()
             .as_deref()
-            .and_then(events_from_json_page)
+            .and_then(|page| events_from_json_page(page, PageOrder::Version))
         {
             return Ok(events);
         }
@@ -248,9 +250,9 @@ impl EventStore for SqliteStore {
         // One writer assigns positions inside its write lock, so commit
         // order is position order and reading by position never skips.
         let page: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(concat!(
-            "SELECT json_group_array(",
-            event_json_row!(),
-            " ORDER BY position) FROM \
+            "SELECT ",
+            event_json_page!(),
+            " FROM \
              (SELECT * FROM events WHERE position > ?1 ORDER BY position LIMIT ?2)"
         ))
         .bind(after)
@@ -261,7 +263,7 @@ impl EventStore for SqliteStore {
             .ok()
             .flatten()
             .as_deref()
-            .and_then(events_from_json_page)
+            .and_then(|page| events_from_json_page(page, PageOrder::Position))
         {
             return Ok(events);
         }

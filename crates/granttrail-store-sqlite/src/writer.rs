@@ -230,16 +230,26 @@ async fn commit_batch(
         match prepared.write(connection).await {
             Ok(()) => return Ok(prepared.commit_to(cache)),
             Err(error) => {
-                // Another process wrote the file since this writer's last
-                // commit (or took a code or key meanwhile): nothing was
-                // written; check every append against the database.
-                tracing::debug!(%error, "the prepared batch was refused; checking each append");
                 let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
                 cache.invalidate();
+                // A collision means another process wrote the file since
+                // this writer's last commit (or took a code or key
+                // meanwhile): nothing was written; check every append
+                // against the database. Anything else (the file is locked
+                // or unwritable) fails the batch, as the checked path would.
+                if !is_collision(&error) {
+                    return Err(error);
+                }
+                tracing::debug!(%error, "the prepared batch collided; checking each append");
             }
         }
     }
     checked_batch(connection, batch, cache).await
+}
+
+/// Whether `error` is a unique or primary-key constraint refusing a row.
+fn is_collision(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.kind() == ErrorKind::UniqueViolation)
 }
 
 /// A batch written from the cache alone: its answers and its rows.

@@ -108,7 +108,10 @@ impl SqliteStore {
             // failing row can undo the statement); in memory rather than in
             // a temporary file, it costs no write calls. It never holds
             // committed data: durability is the WAL's.
-            .pragma("temp_store", "MEMORY");
+            .pragma("temp_store", "MEMORY")
+            // Batches insert through a statement per size class (see the
+            // writer); keep them all prepared.
+            .statement_cache_capacity(1024);
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
             && !Path::exists(parent)

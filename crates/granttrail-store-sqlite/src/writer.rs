@@ -38,41 +38,13 @@ use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-/// The statement that inserts a batch's events, given as `?1`: one JSON
-/// array of rows, unpacked by `json_each`. Its text never changes, so it
-/// is prepared once and cached, whatever the batch size (a multi-row
-/// `VALUES` list would be a new statement for every size).
-macro_rules! insert_events_sql {
-    () => {
-        // Each row is converted to JSONB once (the materialised CTE):
-        // `->>` on the text rows that `json_each` yields would parse the
-        // row again for every column. OR ROLLBACK: a failing row ends the
-        // whole transaction (the batch fails or is re-checked as a whole),
-        // so SQLite needs no statement journal to undo just this statement.
-        "WITH row (r) AS MATERIALIZED (SELECT jsonb(value) FROM json_each(?1)) \
-         INSERT OR ROLLBACK INTO events (position, stream_id, version, event_id, event_type, schema_version, \
-         occurred_on, recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, \
-         causation_id, idempotency_key, data, prev_hash, hash) \
-         SELECT r ->> 0, unhex(r ->> 1), r ->> 2, unhex(r ->> 3), r ->> 4, r ->> 5, r ->> 6, \
-                r ->> 7, r ->> 8, r ->> 9, r ->> 10, r ->> 11, unhex(r ->> 12), unhex(r ->> 13), \
-                r ->> 14, r ->> 15, r ->> 16, r ->> 17 \
-         FROM row"
-    };
-}
-
-/// The statement that inserts idempotency records given as parameter
-/// `?N`, a JSON array of rows (see [`idempotency_rows_json`]).
-macro_rules! insert_idempotency_sql {
-    ($n:literal) => {
-        concat!(
-            "INSERT OR ROLLBACK INTO idempotency (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, unhex(value ->> 3), value ->> 4, \
-                    value ->> 5, value ->> 6, value ->> 7 FROM json_each(?",
-            $n,
-            ")"
-        )
-    };
-}
+/// The statement that inserts idempotency records given as its one
+/// parameter, a JSON array of rows (see [`idempotency_rows_json`]); keyed
+/// commands are few, so one parameter for them all is simplest.
+const INSERT_IDEMPOTENCY_SQL: &str = "INSERT OR ROLLBACK INTO idempotency \
+    (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) \
+    SELECT value ->> 0, value ->> 1, value ->> 2, unhex(value ->> 3), value ->> 4, \
+           value ->> 5, value ->> 6, value ->> 7 FROM json_each(?)";
 
 /// Projection rows and their checkpoint, to be written by the writer.
 ///
@@ -257,7 +229,6 @@ struct Prepared {
     answers: Vec<Result<AppendOutcome, StoreError>>,
     moved: HashMap<Uuid, Option<StreamHead>>,
     next_position: i64,
-    events: String,
     codes: String,
     records: String,
 }
@@ -320,13 +291,11 @@ impl Prepared {
             }
             answers.push(Ok(AppendOutcome::Appended(events)));
         }
-        let rows: Vec<&StoredEvent> = appended(&answers).collect();
         let codes: Vec<serde_json::Value> = codes
             .iter()
             .map(|(code, stream)| serde_json::json!([code, stream.simple().to_string()]))
             .collect();
         Some(Prepared {
-            events: event_rows_json(&rows),
             codes: serde_json::Value::Array(codes).to_string(),
             records: idempotency_rows_json(&records, recorded_at),
             answers,
@@ -338,20 +307,21 @@ impl Prepared {
     /// One round trip: the whole transaction as one statement list. If any
     /// statement fails, the ones after it (the `COMMIT`) do not run.
     async fn write(&self, connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-        sqlx::query(concat!(
-            "BEGIN IMMEDIATE; ",
-            insert_events_sql!(),
-            "; INSERT OR ROLLBACK INTO project_codes (code, stream_id) \
-             SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?2); ",
-            insert_idempotency_sql!(3),
-            "; COMMIT"
-        ))
-        .bind(&self.events)
-        .bind(&self.codes)
-        .bind(&self.records)
-        .execute(&mut *connection)
-        .await
-        .map(|_| ())
+        let rows: Vec<&StoredEvent> = appended(&self.answers).collect();
+        // Anonymous parameters throughout, bound in statement order (see
+        // `insert_events_sql`).
+        let sql = format!(
+            "BEGIN IMMEDIATE; {}INSERT OR ROLLBACK INTO project_codes (code, stream_id) \
+             SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?); {}; COMMIT",
+            insert_events_sql(rows.len()),
+            INSERT_IDEMPOTENCY_SQL,
+        );
+        bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), &rows)
+            .bind(&self.codes)
+            .bind(&self.records)
+            .execute(&mut *connection)
+            .await
+            .map(|_| ())
     }
 
     /// The answers, once committed; the cache learns the moved heads.
@@ -615,37 +585,78 @@ fn build_events(
     Accepted { events }
 }
 
-/// The rows of [`insert_events_sql`], as its JSON parameter.
-fn event_rows_json(events: &[&StoredEvent]) -> String {
-    let rows: Vec<serde_json::Value> = events
-        .iter()
-        .map(|e| {
-            serde_json::json!([
-                e.position,
-                e.stream_id.simple().to_string(),
-                e.version,
-                e.event_id.simple().to_string(),
-                e.event_type,
-                e.schema_version,
-                e.occurred_on.to_string(),
-                format_instant(&e.recorded_at),
-                e.actor.id,
-                e.actor.name,
-                e.actor.role,
-                e.actor.org_id,
-                e.correlation_id.simple().to_string(),
-                e.causation_id.map(|c| c.simple().to_string()),
-                e.idempotency_key,
-                e.data.to_string(),
-                e.prev_hash,
-                e.hash,
-            ])
-        })
-        .collect();
-    serde_json::Value::Array(rows).to_string()
+/// Rows per `INSERT` statement for a batch's events, largest first. A
+/// batch of n events goes in chunks of these sizes (64-row chunks, then
+/// n's binary digits), so there are few statement texts, each prepared once
+/// and kept in the connection's statement cache; rows travel as bound
+/// parameters, which SQLite reads without parsing anything.
+const CHUNK_SIZES: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
+
+/// Columns of one event row.
+const EVENT_COLUMNS: usize = 18;
+
+/// `INSERT` statements for `count` events, each ending in `; `, with
+/// anonymous `?` parameters bound in order by [`bind_events`]. Anonymous,
+/// not numbered: sqlx numbers a statement list's anonymous parameters on
+/// from the previous statement's, but counts the unused slots below a
+/// statement's first numbered parameter as anonymous ones too, so numbered
+/// parameters that do not start at `?1` leave later ones unbound (NULL).
+/// `OR ROLLBACK`:
+/// a failing row ends the whole transaction (the batch fails or is
+/// re-checked as a whole), so SQLite keeps no statement journal to undo
+/// just this statement.
+fn insert_events_sql(count: usize) -> String {
+    let mut sql = String::new();
+    let mut left = count;
+    while left > 0 {
+        let size = CHUNK_SIZES
+            .iter()
+            .copied()
+            .find(|s| *s <= left)
+            .unwrap_or(1);
+        sql.push_str(
+            "INSERT OR ROLLBACK INTO events (position, stream_id, version, event_id, event_type, \
+             schema_version, occurred_on, recorded_at, actor_id, actor_name, actor_role, \
+             actor_org_id, correlation_id, causation_id, idempotency_key, data, prev_hash, hash) VALUES ",
+        );
+        let row = format!("({})", ["?"; EVENT_COLUMNS].join(","));
+        sql.push_str(&vec![row; size].join(","));
+        sql.push_str("; ");
+        left -= size;
+    }
+    sql
 }
 
-/// The rows of [`insert_idempotency_sql`], as its JSON parameter.
+/// Binds the rows of [`insert_events_sql`], in its column order.
+fn bind_events<'q>(
+    mut query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    events: &[&'q StoredEvent],
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    for e in events {
+        query = query
+            .bind(e.position)
+            .bind(e.stream_id)
+            .bind(e.version as i64)
+            .bind(e.event_id)
+            .bind(e.event_type.as_str())
+            .bind(i64::from(e.schema_version))
+            .bind(e.occurred_on.to_string())
+            .bind(format_instant(&e.recorded_at))
+            .bind(e.actor.id.as_str())
+            .bind(e.actor.name.as_str())
+            .bind(e.actor.role.as_str())
+            .bind(e.actor.org_id.as_deref())
+            .bind(e.correlation_id)
+            .bind(e.causation_id)
+            .bind(e.idempotency_key.as_deref())
+            .bind(e.data.to_string())
+            .bind(e.prev_hash.as_str())
+            .bind(e.hash.as_str());
+    }
+    query
+}
+
+/// The rows of [`INSERT_IDEMPOTENCY_SQL`], as its JSON parameter.
 fn idempotency_rows_json(records: &[IdempotencyRecord], recorded_at: DateTime<Utc>) -> String {
     let created_at = format_instant(&recorded_at);
     let rows: Vec<serde_json::Value> = records
@@ -673,8 +684,8 @@ async fn insert_events(
     if events.is_empty() {
         return Ok(());
     }
-    sqlx::query(insert_events_sql!())
-        .bind(event_rows_json(events))
+    let sql = insert_events_sql(events.len());
+    bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), events)
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -688,7 +699,7 @@ async fn insert_idempotency(
     if records.is_empty() {
         return Ok(());
     }
-    sqlx::query(insert_idempotency_sql!(1))
+    sqlx::query(INSERT_IDEMPOTENCY_SQL)
         .bind(idempotency_rows_json(records, recorded_at))
         .execute(&mut *tx)
         .await?;

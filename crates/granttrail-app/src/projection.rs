@@ -18,7 +18,14 @@ pub const PROJECT_LIST: &str = "project_list";
 const CATCH_UP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// How many events one catch-up step reads and writes at once.
-const PAGE: u32 = 1000;
+///
+/// Small, because each step's save runs on the event writer's connection:
+/// with 1 000-event steps a save held appends back long enough to set the
+/// POST p99 (50 ms at 4.8 k req/s); with 100, appends slip in between
+/// saves (p99 15 ms at 6.1 k req/s, same machine, side by side; see
+/// docs/benchmarks.md). A rebuild, with no appends to make room for, uses
+/// large pages.
+const PAGE: u32 = 100;
 
 /// How many events one rebuild step reads and writes at once.
 const REBUILD_PAGE: u32 = 5000;

@@ -52,6 +52,8 @@ pub struct Server {
     /// Whether dropping this server drops its PostgreSQL schema (the first
     /// server on a database does; [`Server::another`] ones do not).
     owns_database: bool,
+    /// Extra environment for `granttrail serve` (settings under test).
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -60,9 +62,15 @@ impl Server {
     /// of its own in the PostgreSQL at `GRANTTRAIL_TEST_POSTGRES_URL`,
     /// dropped when the server is.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// [`Server::start`], with `env` set for the server process (e.g.
+    /// `GRANTTRAIL_SSE_HEARTBEAT_SECONDS`).
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = fresh_database(&dir);
-        Server::start_on(dir, database)
+        Server::start_on_with(dir, database, env)
     }
 
     /// Whether this server runs on SQLite (some tests edit the file).
@@ -72,6 +80,10 @@ impl Server {
 
     /// A server on `database`, keeping its files in `dir`.
     pub fn start_on(dir: tempfile::TempDir, database: String) -> Server {
+        Server::start_on_with(dir, database, &[])
+    }
+
+    fn start_on_with(dir: tempfile::TempDir, database: String, env: &[(&str, &str)]) -> Server {
         let admin = cli_in(
             dir.path(),
             &database,
@@ -91,6 +103,10 @@ impl Server {
             dir,
             log: PathBuf::new(),
             owns_database: true,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         server.spawn();
         server
@@ -107,6 +123,7 @@ impl Server {
             dir: tempfile::tempdir().expect("temp dir"),
             log: PathBuf::new(),
             owns_database: false,
+            env: self.env.clone(),
         };
         server.spawn();
         server
@@ -127,6 +144,7 @@ impl Server {
                 "127.0.0.1:0",
             ])
             .env("GRANTTRAIL_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()

@@ -115,3 +115,32 @@ async fn the_paged_feed_and_the_bulk_audit_export() {
     );
     let _: Value = page.json;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_live_feed_sends_heartbeats() {
+    let server = Server::start_with(&[("GRANTTRAIL_SSE_HEARTBEAT_SECONDS", "1")]);
+    let token = server.token("auditor", None);
+    let response = reqwest::Client::new()
+        .get(server.url("/api/v1/events/stream"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    // Nothing happens in the store: only heartbeats (comment lines, which
+    // SSE clients ignore) may arrive, about one a second.
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(3500);
+    while let Ok(Some(chunk)) =
+        tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut body)).await
+    {
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    let comments = text.lines().filter(|l| l.starts_with(':')).count();
+    assert!(
+        (2..=5).contains(&comments),
+        "{comments} heartbeats in 3.5 s: {text:?}"
+    );
+    assert!(!text.contains("id:"), "no events, only heartbeats");
+}

@@ -52,6 +52,9 @@ pub struct ApiState {
     /// Readiness beyond "the database answers" (projections caught up);
     /// returns a reason when not ready.
     pub readiness: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    /// How often an idle live feed (SSE) sends a comment, so proxies and
+    /// clients can tell a quiet feed from a dead connection.
+    pub heartbeat: std::time::Duration,
 }
 
 impl ApiState {
@@ -61,6 +64,7 @@ impl ApiState {
             app,
             metrics,
             readiness: Arc::new(|| None),
+            heartbeat: std::time::Duration::from_secs(15),
         }
     }
 }

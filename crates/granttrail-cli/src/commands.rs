@@ -96,6 +96,7 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
     let max_lag = settings.projection_max_lag;
     let lagging = app.clone();
     let mut state = ApiState::new(app, metrics);
+    state.heartbeat = Duration::from_secs(settings.sse_heartbeat_seconds.max(1));
     state.readiness = Arc::new(move || {
         let behind = lagging.projection_behind();
         (behind > max_lag).then(|| format!("the project list is {behind} events behind the log"))

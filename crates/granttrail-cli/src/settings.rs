@@ -26,6 +26,8 @@ pub struct Settings {
     /// The Ed25519 key that signs export bundles (hex seed), created with
     /// owner-only permissions on first use.
     pub signing_key_file: String,
+    /// Seconds between heartbeat comments on an idle live feed (SSE).
+    pub sse_heartbeat_seconds: u64,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             projection_max_lag: 1000,
             shutdown_grace_seconds: 30,
             signing_key_file: "data/signing-key".into(),
+            sse_heartbeat_seconds: 15,
         }
     }
 }
@@ -78,6 +81,7 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "projection_max_lag",
             "shutdown_grace_seconds",
             "signing_key_file",
+            "sse_heartbeat_seconds",
         ]))
         .merge(Serialized::defaults(flags))
         .extract()

@@ -21,10 +21,6 @@ use crate::ApiState;
 use crate::extract::Authenticated;
 use crate::problem::{ApiResult, Problem};
 
-/// How often an idle SSE connection gets a comment line, so proxies and
-/// clients know it is alive.
-const HEARTBEAT: Duration = Duration::from_secs(15);
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FeedQuery {
@@ -89,9 +85,10 @@ pub(super) async fn stream(
     };
     // Refuse before streaming starts (executors), so the error is a problem.
     state.app.global_events(&caller, after, 1).await?;
+    let heartbeat = state.heartbeat;
     let events = follow(state, caller, after);
     Ok(Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
+        .keep_alive(KeepAlive::new().interval(heartbeat))
         .into_response())
 }
 

@@ -226,6 +226,35 @@ impl Server {
         }
     }
 
+    /// Another process takes the database's write lock and holds it for
+    /// `seconds`, longer than the server waits for a lock (SQLite's busy
+    /// timeout, PostgreSQL's `lock_timeout`, 5 s each). Join the handle to
+    /// wait for the release.
+    pub fn hold_write_lock(&self, seconds: u64) -> std::thread::JoinHandle<()> {
+        let database = self.database.clone();
+        let sqlite = self.is_sqlite();
+        let holder = std::thread::spawn(move || {
+            if sqlite {
+                let file = database.trim_start_matches("sqlite://");
+                let db = rusqlite::Connection::open(file).expect("the database file opens");
+                db.execute_batch("BEGIN EXCLUSIVE").expect("the lock");
+                std::thread::sleep(Duration::from_secs(seconds));
+                db.execute_batch("ROLLBACK").expect("the release");
+            } else {
+                psql(
+                    &database,
+                    &format!(
+                        "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE; \
+                         SELECT pg_sleep({seconds}); ROLLBACK;"
+                    ),
+                );
+            }
+        });
+        // Let the holder take the lock before the caller goes on.
+        std::thread::sleep(Duration::from_millis(500));
+        holder
+    }
+
     /// Runs `sql` on the server's database (SQLite through rusqlite,
     /// PostgreSQL through `psql` in the server's schema) and returns the
     /// first column of the last row it printed, if any.

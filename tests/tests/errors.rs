@@ -219,25 +219,11 @@ async fn an_idempotent_retry_returns_the_first_answer_and_appends_nothing() {
 #[tokio::test]
 async fn the_store_being_unreachable_is_a_503_and_nothing_is_written() {
     let server = Server::start();
-    if !server.is_sqlite() {
-        eprintln!(
-            "this test edits the SQLite file directly; not on {}",
-            server.database
-        );
-        return;
-    }
     let staff = Client::new(&server, &server.token("staff", None));
     let id = staff.sign_seed(None).await;
     // Another process holds the write lock longer than the server waits
-    // for it (its busy timeout): the append cannot commit.
-    let file = server.database.trim_start_matches("sqlite://").to_owned();
-    let holder = std::thread::spawn(move || {
-        let db = rusqlite::Connection::open(file).unwrap();
-        db.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        std::thread::sleep(std::time::Duration::from_secs(12));
-        db.execute_batch("ROLLBACK").unwrap();
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // for it: the command cannot be carried out.
+    let holder = server.hold_write_lock(12);
     let extend = seed_commands()[1].1.clone();
     let blocked = staff
         .post(

@@ -110,6 +110,11 @@ impl PostgresStore {
 
     /// Connects with explicit options (tests set a `search_path`).
     pub async fn open_with(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        // A statement that waits this long for a lock (a table someone
+        // locked by hand, a stuck transaction) gives up: the caller gets
+        // 503, as on SQLite when its busy timeout runs out, instead of a
+        // request that hangs.
+        let options = options.options([("lock_timeout", "5s")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)

@@ -26,6 +26,7 @@ mod error;
 mod event;
 mod idempotency;
 mod projection;
+mod rows;
 mod token;
 
 use async_trait::async_trait;

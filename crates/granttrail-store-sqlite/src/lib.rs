@@ -156,6 +156,41 @@ impl SqliteStore {
         })
     }
 
+    /// Reads events two ways with the same parameters: first `page_sql`,
+    /// one row holding the whole page as JSON (sqlx hands rows over from
+    /// its worker thread one at a time, so one row is much cheaper than
+    /// hundreds); if that page cannot be read whole (a damaged row),
+    /// `rows_sql` row by row, which names the damaged version (or reports
+    /// the store unreachable).
+    async fn read_events(
+        &self,
+        page_sql: &'static str,
+        rows_sql: &'static str,
+        bind: impl Fn(
+            sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        )
+            -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        order: PageOrder,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        use sqlx::Row;
+        let page: Option<String> = bind(sqlx::query(page_sql))
+            .fetch_one(&self.readers)
+            .await
+            .ok()
+            .and_then(|row| row.try_get(0).ok());
+        if let Some(events) = page
+            .as_deref()
+            .and_then(|page| events_from_json_page(page, order))
+        {
+            return Ok(events);
+        }
+        let rows = bind(sqlx::query(rows_sql))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// Writes a consistent copy of the database to `path` with SQLite's
     /// `VACUUM INTO`, while appends go on: the copy is the snapshot of one
     /// read transaction, so it never holds part of a commit. Refuses a
@@ -211,77 +246,44 @@ impl EventStore for SqliteStore {
             .up_to_version
             .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let known_at = bound.recorded_at_or_before.as_ref().map(format_instant);
-        let page: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(concat!(
-            "SELECT ",
-            event_json_page!(),
-            " FROM events WHERE stream_id = ?1 \
-             AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3)"
-        ))
-        .bind(stream_id)
-        .bind(version)
-        .bind(&known_at)
-        .fetch_one(&self.readers)
-        .await;
-        if let Some(events) = page
-            .ok()
-            .flatten()
-            .as_deref()
-            .and_then(|page| events_from_json_page(page, PageOrder::Version))
-        {
-            return Ok(events);
-        }
-        // The fast path could not read the page: read row by row, which
-        // names the damaged version (or reports the store unreachable).
-        let sql = concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE stream_id = ?1 \
-             AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3) \
-             ORDER BY version"
-        );
-        let rows = sqlx::query(sql)
-            .bind(stream_id)
-            .bind(version)
-            .bind(&known_at)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(unavailable)?;
-        rows.iter().map(event_from_row).collect()
+        self.read_events(
+            concat!(
+                "SELECT ",
+                event_json_page!(),
+                " FROM events WHERE stream_id = ?1 \
+                 AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3)"
+            ),
+            concat!(
+                "SELECT ",
+                event_columns!(),
+                " FROM events WHERE stream_id = ?1 \
+                 AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3) \
+                 ORDER BY version"
+            ),
+            |query| query.bind(stream_id).bind(version).bind(known_at.clone()),
+            PageOrder::Version,
+        )
+        .await
     }
 
     async fn read_all(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         // One writer assigns positions inside its write lock, so commit
         // order is position order and reading by position never skips.
-        let page: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(concat!(
-            "SELECT ",
-            event_json_page!(),
-            " FROM \
-             (SELECT * FROM events WHERE position > ?1 ORDER BY position LIMIT ?2)"
-        ))
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_one(&self.readers)
-        .await;
-        if let Some(events) = page
-            .ok()
-            .flatten()
-            .as_deref()
-            .and_then(|page| events_from_json_page(page, PageOrder::Position))
-        {
-            return Ok(events);
-        }
-        let sql = concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
-        );
-        let rows = sqlx::query(sql)
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&self.readers)
-            .await
-            .map_err(unavailable)?;
-        rows.iter().map(event_from_row).collect()
+        self.read_events(
+            concat!(
+                "SELECT ",
+                event_json_page!(),
+                " FROM (SELECT * FROM events WHERE position > ?1 ORDER BY position LIMIT ?2)"
+            ),
+            concat!(
+                "SELECT ",
+                event_columns!(),
+                " FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
+            ),
+            |query| query.bind(after).bind(i64::from(limit)),
+            PageOrder::Position,
+        )
+        .await
     }
 
     async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StreamHead>, StoreError> {

@@ -39,6 +39,25 @@ impl FromRequestParts<ApiState> for Authenticated {
     }
 }
 
+/// A query string read strictly into `T` (unknown parameters and bad
+/// values are refused), or a 400 problem naming what is wrong.
+pub struct StrictQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for StrictQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(query)| StrictQuery(query))
+            .map_err(|e| Problem::bad_parameter("query", e.body_text()))
+    }
+}
+
 /// A JSON request body: `Content-Type: application/json`, at most
 /// [`BODY_LIMIT`] bytes, syntactically JSON.
 pub struct JsonBody {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -18,7 +18,7 @@ use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
 
 use crate::ApiState;
-use crate::extract::Authenticated;
+use crate::extract::{Authenticated, StrictQuery};
 use crate::problem::{ApiResult, Problem};
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,9 +46,8 @@ fn position(raw: Option<&str>, name: &str) -> Result<i64, Problem> {
 pub(super) async fn events(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
-    raw: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+    StrictQuery(query): StrictQuery<FeedQuery>,
 ) -> ApiResult<Response> {
-    let Query(query) = raw.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
     let after = position(query.after.as_deref(), "after")?;
     let limit = match query.limit.as_deref() {
         None | Some("") => 100,
@@ -75,9 +74,8 @@ pub(super) async fn stream(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
     headers: HeaderMap,
-    raw: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+    StrictQuery(query): StrictQuery<FeedQuery>,
 ) -> ApiResult<Response> {
-    let Query(query) = raw.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok());
     let after = match resume {
         Some(id) => position(Some(id), "Last-Event-ID")?,
@@ -147,9 +145,8 @@ pub(super) struct RangeQuery {
 pub(super) async fn audit_export(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
-    raw: Result<Query<RangeQuery>, axum::extract::rejection::QueryRejection>,
+    StrictQuery(query): StrictQuery<RangeQuery>,
 ) -> ApiResult<Response> {
-    let Query(query) = raw.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
     let day = |raw: Option<&str>, name: &str| -> Result<Option<BusinessDate>, Problem> {
         raw.filter(|t| !t.is_empty())
             .map(|t| BusinessDate::parse(t).map_err(|e| Problem::bad_parameter(name, e)))

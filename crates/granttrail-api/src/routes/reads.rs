@@ -1,7 +1,7 @@
 //! Project reads: the list, one project at any point, its events.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use granttrail_app::ProjectListQuery;
@@ -11,7 +11,7 @@ use http::{HeaderValue, header};
 use serde::Deserialize;
 
 use crate::ApiState;
-use crate::extract::{Authenticated, parse_id};
+use crate::extract::{Authenticated, StrictQuery, parse_id};
 use crate::problem::{ApiResult, Problem};
 
 /// Query of `GET /api/v1/projects/{id}`: at most one point in time.
@@ -57,13 +57,6 @@ impl PointQuery {
     }
 }
 
-fn query<T: for<'de> Deserialize<'de> + Default>(
-    raw: Result<Query<T>, axum::extract::rejection::QueryRejection>,
-) -> Result<T, Problem> {
-    raw.map(|Query(q)| q)
-        .map_err(|e| Problem::bad_parameter("query", e.body_text()))
-}
-
 /// A project's state: current, or at `version`, `known_at` or `as_of`.
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "reads",
     params(("id" = String, Path, description = "project id"),
@@ -76,10 +69,10 @@ pub(super) async fn get_project(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-    point: Result<Query<PointQuery>, axum::extract::rejection::QueryRejection>,
+    StrictQuery(point): StrictQuery<PointQuery>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let point = query(point)?.point()?;
+    let point = point.point()?;
     let view = state.app.project(&caller, id, point).await?;
     let etag = view.etag();
     let mut response = Json(view).into_response();
@@ -177,8 +170,8 @@ impl ListQuery {
 pub(super) async fn list_projects(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
-    raw: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    StrictQuery(query): StrictQuery<ListQuery>,
 ) -> ApiResult<Response> {
-    let query = query(raw)?.parse()?;
+    let query = query.parse()?;
     Ok(Json(state.app.list_projects(&caller, query).await?).into_response())
 }

@@ -1,14 +1,14 @@
 //! The audit trail and the closing-evaluation report.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use granttrail_projections::{Lang, audit_csv};
 use http::{HeaderValue, header};
 use serde::Deserialize;
 
 use crate::ApiState;
-use crate::extract::{Authenticated, parse_id};
+use crate::extract::{Authenticated, StrictQuery, parse_id};
 use crate::problem::{ApiResult, Problem};
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,13 +26,6 @@ fn with_type(body: impl IntoResponse, content_type: &'static str) -> Response {
     response
 }
 
-fn query(
-    raw: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<FormatQuery, Problem> {
-    raw.map(|Query(q)| q)
-        .map_err(|e| Problem::bad_parameter("query", e.body_text()))
-}
-
 /// One row per event: who, when, what, every field changed, the hash.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/audit-trail", tag = "reads",
     params(("id" = String, Path, description = "project id"),
@@ -43,10 +36,9 @@ pub(super) async fn audit_trail(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-    raw: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+    StrictQuery(query): StrictQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let query = query(raw)?;
     if query.lang.is_some() {
         return Err(Problem::bad_parameter(
             "lang",
@@ -80,10 +72,9 @@ pub(super) async fn report(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-    raw: Result<Query<FormatQuery>, axum::extract::rejection::QueryRejection>,
+    StrictQuery(query): StrictQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let query = query(raw)?;
     let lang = match query.lang.as_deref() {
         None => Lang::ZhCn,
         Some(tag) => Lang::parse(tag)

@@ -183,6 +183,32 @@ fn appends(c: &mut Criterion) {
             started.elapsed()
         })
     });
+    // The same batches spread over 64 streams, one event each, as the
+    // store's 64 appenders write them: every batch then touches 64 places
+    // in the (stream_id, version) index instead of one. Not the issue's
+    // baseline; reported beside it to show what locality alone costs.
+    let spread: Vec<Uuid> = (0..64).map(|_| Uuid::now_v7()).collect();
+    let mut spread_versions = [0i64; 64];
+    group.bench_function("rusqlite: batches of 64 events across 64 streams", |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            let mut done = 0u64;
+            while done < iters {
+                let tx = raw.unchecked_transaction().unwrap();
+                let at = format_instant(&now_micros());
+                for (stream, version) in spread.iter().zip(spread_versions.iter_mut()) {
+                    if done == iters {
+                        break;
+                    }
+                    *version += 1;
+                    done += 1;
+                    raw_insert(&tx, *stream, *version, &at);
+                }
+                tx.commit().unwrap();
+            }
+            started.elapsed()
+        })
+    });
     drop(raw);
 
     let store = rt.block_on(open_store(dir.path()));

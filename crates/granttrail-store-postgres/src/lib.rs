@@ -22,6 +22,7 @@
 //! Tokens and projections live beside the events (`others.rs`), so several
 //! servers share them through the database alone.
 
+mod append;
 mod others;
 mod rows;
 #[cfg(feature = "testing")]
@@ -31,12 +32,12 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use granttrail_store::{
-    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, IdempotencyRecord, StoreError,
-    StoredEvent, StreamBound, StreamHead, format_instant, now_micros,
+    AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, StoreError, StoredEvent,
+    StreamBound, StreamHead, format_instant,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use crate::rows::{event_columns, event_from_row};
@@ -44,7 +45,7 @@ use crate::rows::{event_columns, event_from_row};
 /// Embedded migrations, applied on open.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-fn unavailable(error: sqlx::Error) -> StoreError {
+pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
 
@@ -53,16 +54,24 @@ fn unavailable(error: sqlx::Error) -> StoreError {
 /// crate (a migration tool, a test playing a slow writer) must take it too.
 pub const POSITION_LOCK: i64 = 0x6772_616e_7474_7261; // "granttra"
 
-/// The channel every append notifies with its last position.
-const COMMITS_CHANNEL: &str = "granttrail_commits";
+/// The channel appends notify with their last position: one per schema
+/// (by the schema's oid), since NOTIFY channels span the whole database and
+/// another deployment's positions in another schema are not ours.
+async fn commits_channel(pool: &PgPool) -> Result<String, sqlx::Error> {
+    let oid: i64 =
+        sqlx::query_scalar("SELECT oid::bigint FROM pg_namespace WHERE nspname = current_schema()")
+            .fetch_one(pool)
+            .await?;
+    Ok(format!("granttrail_commits_{oid}"))
+}
 
 /// Tells this process's followers of every commit, whichever server made
 /// it. A lost connection is re-established by the listener; commits made
 /// meanwhile are found by the followers' periodic poll.
-async fn listen_for_commits(pool: PgPool, committed: watch::Sender<i64>) {
+async fn listen_for_commits(pool: PgPool, channel: String, committed: watch::Sender<i64>) {
     let mut listener = loop {
         match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(COMMITS_CHANNEL).await {
+            Ok(mut listener) => match listener.listen(&channel).await {
                 Ok(()) => break listener,
                 Err(error) => tracing::warn!(%error, "cannot listen for commits; retrying"),
             },
@@ -90,7 +99,7 @@ async fn listen_for_commits(pool: PgPool, committed: watch::Sender<i64>) {
 /// The SQLSTATE of a unique violation.
 const UNIQUE_VIOLATION: &str = "23505";
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some(UNIQUE_VIOLATION))
 }
 
@@ -99,6 +108,7 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 pub struct PostgresStore {
     pool: PgPool,
     committed: watch::Sender<i64>,
+    writer: mpsc::Sender<append::Job>,
 }
 
 impl PostgresStore {
@@ -129,189 +139,28 @@ impl PostgresStore {
             .await
             .map_err(unavailable)?;
         let committed = watch::channel(last).0;
-        tokio::spawn(listen_for_commits(pool.clone(), committed.clone()));
-        Ok(PostgresStore { pool, committed })
+        let channel = commits_channel(&pool).await.map_err(unavailable)?;
+        tokio::spawn(listen_for_commits(
+            pool.clone(),
+            channel.clone(),
+            committed.clone(),
+        ));
+        let (writer, queue) = mpsc::channel(1024);
+        tokio::spawn(append::run(pool.clone(), channel, committed.clone(), queue));
+        Ok(PostgresStore {
+            pool,
+            committed,
+            writer,
+        })
     }
 
     /// The pool, for the other tables this backend keeps.
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
-
-    async fn try_append(
-        &self,
-        request: &AppendRequest,
-    ) -> Result<Result<AppendOutcome, StoreError>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(record) = &request.idempotency
-            && let Some(previous) = find_idempotency(&mut tx, &record.actor_id, &record.key).await?
-        {
-            return Ok(Ok(AppendOutcome::AlreadyDone(previous)));
-        }
-        if request.expected == ExpectedVersion::NoStream {
-            // Claims the stream; a concurrent creator makes this wait, then
-            // insert nothing.
-            let claimed = sqlx::query(
-                "INSERT INTO streams (stream_id, version, head_hash, created_at) VALUES ($1, 0, '', $2) \
-                 ON CONFLICT (stream_id) DO NOTHING",
-            )
-            .bind(request.stream_id)
-            .bind(format_instant(&now_micros()))
-            .execute(&mut *tx)
-            .await?;
-            if claimed.rows_affected() == 0 {
-                let actual: i64 =
-                    sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = $1")
-                        .bind(request.stream_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                return Ok(Err(conflict(request, actual)));
-            }
-        }
-        let head: Option<(i64, String)> = sqlx::query_as(
-            "SELECT version, head_hash FROM streams WHERE stream_id = $1 FOR UPDATE",
-        )
-        .bind(request.stream_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let actual = head.as_ref().map_or(0, |h| h.0);
-        let matches = match request.expected {
-            ExpectedVersion::NoStream => actual == 0,
-            ExpectedVersion::Exact(v) => head.is_some() && actual as u64 == v && v > 0,
-        };
-        if !matches {
-            return Ok(Err(conflict(request, actual)));
-        }
-        if let Some(code) = &request.reserve_code {
-            let reserved =
-                sqlx::query("INSERT INTO project_codes (code, stream_id) VALUES ($1, $2)")
-                    .bind(code)
-                    .bind(request.stream_id)
-                    .execute(&mut *tx)
-                    .await;
-            match reserved {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    drop(tx);
-                    let holder: Uuid =
-                        sqlx::query_scalar("SELECT stream_id FROM project_codes WHERE code = $1")
-                            .bind(code)
-                            .fetch_one(&self.pool)
-                            .await?;
-                    return Ok(Err(StoreError::DuplicateCode {
-                        code: code.clone(),
-                        holder,
-                    }));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        // From the first position drawn to the commit, under one lock:
-        // positions become visible in order, so no follower can pass a
-        // position that is still to come (see the crate docs).
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(POSITION_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        let recorded_at = now_micros();
-        let head = head.map(|(version, hash)| StreamHead {
-            version: version as u64,
-            hash,
-        });
-        let mut stored = request.stored_events(head, recorded_at, 0);
-        for event in &mut stored {
-            event.position = sqlx::query_scalar(
-                "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
-                 recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, causation_id, \
-                 idempotency_key, data, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-                 RETURNING position",
-            )
-            .bind(event.stream_id)
-            .bind(event.version as i64)
-            .bind(event.event_id)
-            .bind(&event.event_type)
-            .bind(event.schema_version as i32)
-            .bind(event.occurred_on.to_string())
-            .bind(format_instant(&event.recorded_at))
-            .bind(&event.actor.id)
-            .bind(&event.actor.name)
-            .bind(&event.actor.role)
-            .bind(&event.actor.org_id)
-            .bind(event.correlation_id)
-            .bind(event.causation_id)
-            .bind(&event.idempotency_key)
-            .bind(event.data.to_string())
-            .bind(&event.prev_hash)
-            .bind(&event.hash)
-            .fetch_one(&mut *tx)
-            .await?;
-        }
-        if let Some(last) = stored.last() {
-            sqlx::query("UPDATE streams SET version = $2, head_hash = $3 WHERE stream_id = $1")
-                .bind(request.stream_id)
-                .bind(last.version as i64)
-                .bind(&last.hash)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(record) = &request.idempotency {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency (actor_id, key, fingerprint, stream_id, status, etag, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&record.actor_id)
-            .bind(&record.key)
-            .bind(&record.fingerprint)
-            .bind(record.stream_id)
-            .bind(i32::from(record.status))
-            .bind(&record.etag)
-            .bind(&record.body)
-            .bind(format_instant(&recorded_at))
-            .execute(&mut *tx)
-            .await;
-            if let Err(e) = inserted {
-                if is_unique_violation(&e) {
-                    // Another request with this key committed first.
-                    drop(tx);
-                    let mut connection = self.pool.acquire().await?;
-                    return Ok(
-                        match find_idempotency(&mut connection, &record.actor_id, &record.key)
-                            .await?
-                        {
-                            Some(previous) => Ok(AppendOutcome::AlreadyDone(previous)),
-                            None => Err(StoreError::IdempotencyRace {
-                                key: record.key.clone(),
-                            }),
-                        },
-                    );
-                }
-                return Err(e);
-            }
-        }
-        if let Some(last) = stored.last() {
-            // Delivered at commit, in commit order, to every server
-            // listening: their followers wake at once instead of polling.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(COMMITS_CHANNEL)
-                .bind(last.position.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(Ok(AppendOutcome::Appended(stored)))
-    }
 }
 
-fn conflict(request: &AppendRequest, actual: i64) -> StoreError {
-    StoreError::VersionConflict {
-        stream_id: request.stream_id,
-        expected: request.expected.as_u64(),
-        actual: actual.max(0) as u64,
-    }
-}
-
-async fn find_idempotency(
+pub(crate) async fn find_idempotency(
     connection: &mut PgConnection,
     actor_id: &str,
     key: &str,
@@ -341,30 +190,14 @@ async fn find_idempotency(
 #[async_trait]
 impl EventStore for PostgresStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        let outcome = match self.try_append(&request).await {
-            Ok(outcome) => outcome,
-            // Two creators of one stream, or a racing version: the unique
-            // index decided. Report the version the winner left.
-            Err(e) if is_unique_violation(&e) => {
-                let actual = self
-                    .stream_head(request.stream_id)
-                    .await?
-                    .map_or(0, |h| h.version);
-                Err(StoreError::VersionConflict {
-                    stream_id: request.stream_id,
-                    expected: request.expected.as_u64(),
-                    actual,
-                })
-            }
-            Err(e) => Err(unavailable(e)),
-        };
-        if let Ok(AppendOutcome::Appended(events)) = &outcome
-            && let Some(last) = events.last()
-        {
-            let position = last.position;
-            granttrail_store::advance_committed(&self.committed, position);
-        }
-        outcome
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(append::Job { request, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped mid-commit".to_owned()))?
     }
 
     async fn read_stream(

@@ -1,9 +1,10 @@
 //! # granttrail-store-postgres: the event store for several servers
 //!
 //! PostgreSQL through sqlx, for a foundation network that outgrows one
-//! machine: every `granttrail serve` process appends directly, each append
-//! in its own transaction that locks its stream's row, so one stream's
-//! versions stay gap-free while different streams commit in parallel.
+//! machine: every `granttrail serve` process appends directly. Each
+//! process's writer commits the appends queued meanwhile in one
+//! transaction (`append.rs`); each append locks its stream's row, so one
+//! stream's versions stay gap-free.
 //!
 //! ## Global order
 //! Positions come from a sequence, and left alone a transaction could

@@ -75,37 +75,7 @@ impl ProjectionStore for SqliteStore {
     }
 
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE 1 = 1",
-        );
-        if let Some(stage) = &filter.stage {
-            query.push(" AND stage = ").push_bind(stage.clone());
-        }
-        if let Some(executor) = &filter.executor {
-            query
-                .push(" AND executor_org_id = ")
-                .push_bind(executor.clone());
-        }
-        match filter.overdue_on {
-            Some((true, today)) => {
-                query
-                    .push(" AND stage IN ('signed', 'returned') AND planned_end < ")
-                    .push_bind(today.to_string());
-            }
-            Some((false, today)) => {
-                query
-                    .push(" AND NOT (stage IN ('signed', 'returned') AND planned_end < ")
-                    .push_bind(today.to_string())
-                    .push(")");
-            }
-            None => {}
-        }
-        if let Some(after) = filter.after {
-            query.push(" AND id > ").push_bind(after);
-        }
-        query
-            .push(" ORDER BY id LIMIT ")
-            .push_bind(i64::from(filter.limit));
+        let mut query = granttrail_store::sqlx_project_list_query!(sqlx::Sqlite, filter);
         let rows: Vec<Row> = query
             .build_query_as()
             .fetch_all(self.pool())

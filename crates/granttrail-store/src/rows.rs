@@ -73,3 +73,49 @@ macro_rules! sqlx_event_rows {
         }
     };
 }
+
+/// A `sqlx::QueryBuilder<$db>` selecting one page of the project
+/// list for `$filter` (a [`crate::ProjectFilter`]): the columns
+/// `id, version, stage, executor_org_id, planned_end, state`, ordered by
+/// id. The same SQL on every backend; a macro for the reason given at
+/// [`sqlx_event_rows`].
+#[macro_export]
+macro_rules! sqlx_project_list_query {
+    ($db:ty, $filter:expr) => {{
+        let filter: &$crate::ProjectFilter = $filter;
+        let mut query: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+            "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE 1 = 1",
+        );
+        if let Some(stage) = &filter.stage {
+            query.push(" AND stage = ").push_bind(stage.clone());
+        }
+        if let Some(executor) = &filter.executor {
+            query
+                .push(" AND executor_org_id = ")
+                .push_bind(executor.clone());
+        }
+        // Overdue: still waiting for the executor's self-report after the
+        // planned end (see the domain docs).
+        match filter.overdue_on {
+            Some((true, today)) => {
+                query
+                    .push(" AND stage IN ('signed', 'returned') AND planned_end < ")
+                    .push_bind(today.to_string());
+            }
+            Some((false, today)) => {
+                query
+                    .push(" AND NOT (stage IN ('signed', 'returned') AND planned_end < ")
+                    .push_bind(today.to_string())
+                    .push(")");
+            }
+            None => {}
+        }
+        if let Some(after) = filter.after {
+            query.push(" AND id > ").push_bind(after);
+        }
+        query
+            .push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        query
+    }};
+}

@@ -11,29 +11,6 @@ use uuid::Uuid;
 
 use crate::{PostgresStore, unavailable};
 
-type TokenRow = (
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
-
-fn token_from_row(row: TokenRow) -> Result<TokenRecord, StoreError> {
-    let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
-    TokenRecord::from_columns(
-        id,
-        name,
-        &role,
-        org_id,
-        secret_hash,
-        &created_at,
-        revoked_at.as_deref(),
-    )
-}
-
 #[async_trait]
 impl TokenStore for PostgresStore {
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
@@ -53,7 +30,7 @@ impl TokenStore for PostgresStore {
     }
 
     async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row: Option<TokenRow> = sqlx::query_as(
+        let row: Option<granttrail_store::TokenColumns> = sqlx::query_as(
             "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at FROM tokens \
              WHERE secret_hash = $1 AND revoked_at IS NULL",
         )
@@ -61,17 +38,17 @@ impl TokenStore for PostgresStore {
         .fetch_optional(self.pool())
         .await
         .map_err(unavailable)?;
-        row.map(token_from_row).transpose()
+        row.map(TokenRecord::from_row).transpose()
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows: Vec<TokenRow> = sqlx::query_as(
+        let rows: Vec<granttrail_store::TokenColumns> = sqlx::query_as(
             "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at FROM tokens ORDER BY created_at DESC, id",
         )
         .fetch_all(self.pool())
         .await
         .map_err(unavailable)?;
-        rows.into_iter().map(token_from_row).collect()
+        rows.into_iter().map(TokenRecord::from_row).collect()
     }
 
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {

@@ -7,29 +7,6 @@ use uuid::Uuid;
 
 use crate::{SqliteStore, unavailable};
 
-type TokenRow = (
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
-
-fn token_from_row(row: TokenRow) -> Result<TokenRecord, StoreError> {
-    let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
-    TokenRecord::from_columns(
-        id,
-        name,
-        &role,
-        org_id,
-        secret_hash,
-        &created_at,
-        revoked_at.as_deref(),
-    )
-}
-
 macro_rules! token_columns {
     () => {
         "id, name, role, org_id, secret_hash, created_at, revoked_at"
@@ -61,12 +38,12 @@ impl TokenStore for SqliteStore {
             token_columns!(),
             " FROM tokens WHERE secret_hash = ?1 AND revoked_at IS NULL"
         );
-        let row: Option<TokenRow> = sqlx::query_as(sql)
+        let row: Option<granttrail_store::TokenColumns> = sqlx::query_as(sql)
             .bind(secret_hash)
             .fetch_optional(self.pool())
             .await
             .map_err(unavailable)?;
-        row.map(token_from_row).transpose()
+        row.map(TokenRecord::from_row).transpose()
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -75,11 +52,11 @@ impl TokenStore for SqliteStore {
             token_columns!(),
             " FROM tokens ORDER BY created_at DESC, id"
         );
-        let rows: Vec<TokenRow> = sqlx::query_as(sql)
+        let rows: Vec<granttrail_store::TokenColumns> = sqlx::query_as(sql)
             .fetch_all(self.pool())
             .await
             .map_err(unavailable)?;
-        rows.into_iter().map(token_from_row).collect()
+        rows.into_iter().map(TokenRecord::from_row).collect()
     }
 
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {

@@ -39,7 +39,7 @@ pub use event::{
 };
 pub use idempotency::IdempotencyRecord;
 pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};
-pub use token::{Role, TokenRecord, TokenStore};
+pub use token::{Role, TokenColumns, TokenRecord, TokenStore};
 
 /// The event store. Every method is safe to call from many tasks at once.
 #[async_trait]

@@ -73,7 +73,33 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
+/// A token row as both sqlx backends read it: id, name, role, org_id,
+/// secret_hash, created_at, revoked_at (instants as RFC 3339 text).
+pub type TokenColumns = (
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
 impl TokenRecord {
+    /// A record from a [`TokenColumns`] row.
+    pub fn from_row(row: TokenColumns) -> Result<TokenRecord, StoreError> {
+        let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
+        TokenRecord::from_columns(
+            id,
+            name,
+            &role,
+            org_id,
+            secret_hash,
+            &created_at,
+            revoked_at.as_deref(),
+        )
+    }
+
     /// A record from its stored columns (instants as RFC 3339 text), as
     /// every backend keeps them.
     pub fn from_columns(

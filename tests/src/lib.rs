@@ -533,6 +533,14 @@ impl Client {
         answer(request.send().await.unwrap()).await
     }
 
+    /// GET `path`, the response as it came (for bodies that are not JSON).
+    pub async fn get_raw(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A raw request builder with the token set.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
@@ -568,21 +576,35 @@ pub async fn seed_project_through(server: &Server, commands: usize) -> (Client, 
         .skip(1)
         .take(commands.saturating_sub(1))
     {
-        let client = if *route == "/self-reports" {
-            &executor
-        } else {
-            &staff
-        };
-        let done = client
-            .post(
-                &format!("/api/v1/projects/{id}{route}"),
-                body,
-                Some(step as u64),
-            )
-            .await;
+        let done = send_seed_step(&staff, &executor, &id, route, body, step as u64).await;
         assert_eq!(done.status, 200, "seed step {step}: {}", done.text);
     }
     (staff, id)
+}
+
+/// Sends one seed command to project `id` with `If-Match: "if_match"`:
+/// the self-report as the executor (the seed's organisation), the rest as
+/// staff.
+pub async fn send_seed_step(
+    staff: &Client,
+    executor: &Client,
+    id: &str,
+    route: &str,
+    body: &Value,
+    if_match: u64,
+) -> Answer {
+    let client = if route == "/self-reports" {
+        executor
+    } else {
+        staff
+    };
+    client
+        .post(
+            &format!("/api/v1/projects/{id}{route}"),
+            body,
+            Some(if_match),
+        )
+        .await
 }
 
 /// The files of a zip, in order.

@@ -10,13 +10,8 @@ async fn a_bundle_verifies_offline_and_every_tampered_file_is_named() {
     let server = Server::start();
     let (staff, id) = seed_project_through(&server, 8).await;
     let response = staff
-        .request(
-            reqwest::Method::GET,
-            &format!("/api/v1/projects/{id}/export"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .get_raw(&format!("/api/v1/projects/{id}/export"))
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers()["content-type"], "application/zip");
     let bundle = response.bytes().await.unwrap().to_vec();

@@ -32,13 +32,8 @@ async fn the_documented_python_script_verifies_a_real_bundle() {
     let server = Server::start();
     let (staff, id) = seed_project_through(&server, 8).await;
     let bundle = staff
-        .request(
-            reqwest::Method::GET,
-            &format!("/api/v1/projects/{id}/export"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .get_raw(&format!("/api/v1/projects/{id}/export"))
+        .await;
     let bundle = bundle.bytes().await.unwrap().to_vec();
     let dir = server.dir.path();
     std::fs::write(dir.join("verify.py"), script).unwrap();

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Client, Server, seed_commands};
+use granttrail_e2e::{Client, Server, seed_commands, send_seed_step};
 
 async fn seed_until(staff: &Client, executor: &Client, commands: usize) -> String {
     let id = staff.sign_seed(None).await;
@@ -12,18 +12,7 @@ async fn seed_until(staff: &Client, executor: &Client, commands: usize) -> Strin
         .skip(1)
         .take(commands - 1)
     {
-        let client = if *route == "/self-reports" {
-            executor
-        } else {
-            staff
-        };
-        let done = client
-            .post(
-                &format!("/api/v1/projects/{id}{route}"),
-                body,
-                Some(step as u64),
-            )
-            .await;
+        let done = send_seed_step(staff, executor, &id, route, body, step as u64).await;
         assert_eq!(done.status, 200, "{}", done.text);
     }
     id

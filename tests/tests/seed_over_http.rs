@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Client, SEED_TYPO, Server, seed_commands};
+use granttrail_e2e::{Client, SEED_TYPO, Server, seed_commands, send_seed_step};
 use serde_json::Value;
 
 #[tokio::test]
@@ -61,18 +61,7 @@ async fn the_seed_project_moves_through_every_stage_over_http() {
             let unchanged = staff.get(&format!("/api/v1/projects/{id}")).await;
             assert_eq!(unchanged.etag, Some(format!("\"{version}\"")));
         }
-        let client = if *route == "/self-reports" {
-            &executor
-        } else {
-            &staff
-        };
-        let done = client
-            .post(
-                &format!("/api/v1/projects/{id}{route}"),
-                body,
-                Some(version),
-            )
-            .await;
+        let done = send_seed_step(&staff, &executor, &id, route, body, version).await;
         assert_eq!(done.status, 200, "step {step} {route}: {}", done.text);
         assert_eq!(
             done.etag,

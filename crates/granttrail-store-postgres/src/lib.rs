@@ -33,8 +33,8 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use granttrail_store::{
-    AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, StoreError, StoredEvent,
-    StreamBound, StreamHead, format_instant,
+    AppendOutcome, AppendRequest, EventStore, IdempotencyColumns, IdempotencyRecord, StoreError,
+    StoredEvent, StreamBound, StreamHead, format_instant,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
@@ -166,26 +166,16 @@ pub(crate) async fn find_idempotency(
     actor_id: &str,
     key: &str,
 ) -> Result<Option<IdempotencyRecord>, sqlx::Error> {
-    type Row = (String, String, String, Uuid, i32, Option<String>, String);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT key, actor_id, fingerprint, stream_id, status, etag, body FROM idempotency \
+    // The status is read as a 64-bit integer on every backend.
+    let row: Option<IdempotencyColumns> = sqlx::query_as(
+        "SELECT key, actor_id, fingerprint, stream_id, status::bigint, etag, body FROM idempotency \
          WHERE actor_id = $1 AND key = $2",
     )
     .bind(actor_id)
     .bind(key)
     .fetch_optional(&mut *connection)
     .await?;
-    Ok(row.map(
-        |(key, actor_id, fingerprint, stream_id, status, etag, body)| IdempotencyRecord {
-            key,
-            actor_id,
-            fingerprint,
-            stream_id,
-            status: u16::try_from(status).unwrap_or(200),
-            etag,
-            body,
-        },
-    ))
+    Ok(row.map(IdempotencyRecord::from_row))
 }
 
 #[async_trait]

@@ -32,7 +32,7 @@ use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, StoreError, StoredEvent,
     StreamHead, format_instant, now_micros,
 };
-use granttrail_store::{CheckpointStep, ProjectRow, Saved};
+use granttrail_store::{CheckpointStep, IdempotencyColumns, ProjectRow, Saved};
 use sqlx::error::ErrorKind;
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -719,8 +719,8 @@ pub(crate) async fn find_idempotency(
     actor_id: &str,
     key: &str,
 ) -> Result<Option<IdempotencyRecord>, sqlx::Error> {
-    type Row = (String, String, String, Uuid, i64, Option<String>, String);
-    let row: Option<Row> = sqlx::query_as(
+    // The status is read as a 64-bit integer on every backend.
+    let row: Option<IdempotencyColumns> = sqlx::query_as(
         "SELECT key, actor_id, fingerprint, stream_id, status, etag, body FROM idempotency \
          WHERE actor_id = ?1 AND key = ?2",
     )
@@ -728,17 +728,7 @@ pub(crate) async fn find_idempotency(
     .bind(key)
     .fetch_optional(&mut *connection)
     .await?;
-    Ok(row.map(
-        |(key, actor_id, fingerprint, stream_id, status, etag, body)| IdempotencyRecord {
-            key,
-            actor_id,
-            fingerprint,
-            stream_id,
-            status: u16::try_from(status).unwrap_or(200),
-            etag,
-            body,
-        },
-    ))
+    Ok(row.map(IdempotencyRecord::from_row))
 }
 
 /// Saves projection rows without waiting for the disk.

@@ -25,3 +25,23 @@ pub struct IdempotencyRecord {
     /// Body of the first response (JSON text).
     pub body: String,
 }
+
+/// An idempotency row as both sqlx backends read it: key, actor_id,
+/// fingerprint, stream_id, status, etag, body.
+pub type IdempotencyColumns = (String, String, String, Uuid, i64, Option<String>, String);
+
+impl IdempotencyRecord {
+    /// A record from an [`IdempotencyColumns`] row.
+    pub fn from_row(row: IdempotencyColumns) -> IdempotencyRecord {
+        let (key, actor_id, fingerprint, stream_id, status, etag, body) = row;
+        IdempotencyRecord {
+            key,
+            actor_id,
+            fingerprint,
+            stream_id,
+            status: u16::try_from(status).unwrap_or(200),
+            etag,
+            body,
+        }
+    }
+}

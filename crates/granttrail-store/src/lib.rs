@@ -37,7 +37,7 @@ pub use event::{
     Actor, AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, StoredEvent, StreamBound,
     StreamHead, format_instant, now_micros,
 };
-pub use idempotency::IdempotencyRecord;
+pub use idempotency::{IdempotencyColumns, IdempotencyRecord};
 pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};
 pub use token::{Role, TokenColumns, TokenRecord, TokenStore};
 

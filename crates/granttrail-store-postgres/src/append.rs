@@ -18,8 +18,8 @@
 use std::collections::HashSet;
 
 use granttrail_store::{
-    AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, StoreError, StoredEvent,
-    StreamHead, format_instant, now_micros,
+    AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, PreparedAppend, StoreError,
+    StoredEvent, StreamHead, format_instant, now_micros,
 };
 use sqlx::PgConnection;
 use sqlx::postgres::PgPool;
@@ -33,7 +33,8 @@ const MAX_BATCH: usize = 256;
 
 /// One append waiting for the writer, and where to send its answer.
 pub(crate) struct Job {
-    pub(crate) request: AppendRequest,
+    /// Prepared by the caller (see [`AppendRequest::prepare`]).
+    pub(crate) append: PreparedAppend,
     pub(crate) reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
@@ -53,8 +54,8 @@ pub(crate) async fn run(
                 Err(_) => break,
             }
         }
-        let requests: Vec<&AppendRequest> = batch.iter().map(|job| &job.request).collect();
-        let answers = append_batch(&pool, &channel, &requests).await;
+        let appends: Vec<&PreparedAppend> = batch.iter().map(|job| &job.append).collect();
+        let answers = append_batch(&pool, &channel, &appends).await;
         for (job, answer) in batch.drain(..).zip(answers) {
             if let Ok(AppendOutcome::Appended(events)) = &answer
                 && let Some(last) = events.last()
@@ -70,18 +71,18 @@ pub(crate) async fn run(
 async fn append_batch(
     pool: &PgPool,
     channel: &str,
-    requests: &[&AppendRequest],
+    appends: &[&PreparedAppend],
 ) -> Vec<Result<AppendOutcome, StoreError>> {
-    if let [one] = requests {
+    if let [one] = appends {
         return vec![append_one(pool, channel, one).await];
     }
-    match try_batch(pool, channel, requests).await {
+    match try_batch(pool, channel, appends).await {
         Ok(answers) => answers,
         Err(error) => {
-            tracing::debug!(%error, appends = requests.len(), "batch failed; appending one by one");
-            let mut answers = Vec::with_capacity(requests.len());
-            for request in requests {
-                answers.push(append_one(pool, channel, request).await);
+            tracing::debug!(%error, appends = appends.len(), "batch failed; appending one by one");
+            let mut answers = Vec::with_capacity(appends.len());
+            for append in appends {
+                answers.push(append_one(pool, channel, append).await);
             }
             answers
         }
@@ -173,11 +174,12 @@ async fn code_holder(connection: &mut PgConnection, code: &str) -> Result<Uuid, 
 /// idempotency answer. Must run under the position lock.
 async fn write(
     tx: &mut PgConnection,
-    request: &AppendRequest,
+    append: &PreparedAppend,
     head: Option<StreamHead>,
     recorded_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let mut stored = request.stored_events(head, recorded_at, 0);
+    let request = &append.request;
+    let mut stored = append.stored_events(head, recorded_at, 0);
     for event in &mut stored {
         event.position = sqlx::query_scalar(
             "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
@@ -257,8 +259,9 @@ async fn notify(tx: &mut PgConnection, channel: &str, position: i64) -> Result<(
 async fn try_batch(
     pool: &PgPool,
     channel: &str,
-    requests: &[&AppendRequest],
+    appends: &[&PreparedAppend],
 ) -> Result<Vec<Result<AppendOutcome, StoreError>>, sqlx::Error> {
+    let requests: Vec<&AppendRequest> = appends.iter().map(|a| &a.request).collect();
     let mut answers: Vec<Option<Result<AppendOutcome, StoreError>>> =
         requests.iter().map(|_| None).collect();
     // A second append to a stream, or a key used twice, waits for this
@@ -312,7 +315,7 @@ async fn try_batch(
         let recorded_at = now_micros();
         let mut last_position = 0;
         for (i, head) in accepted {
-            let stored = write(&mut tx, requests[i], head, recorded_at).await?;
+            let stored = write(&mut tx, appends[i], head, recorded_at).await?;
             last_position = stored.last().map_or(last_position, |e| e.position);
             answers[i] = Some(Ok(AppendOutcome::Appended(stored)));
         }
@@ -320,7 +323,7 @@ async fn try_batch(
     }
     tx.commit().await?;
     for i in later {
-        answers[i] = Some(append_one(pool, channel, requests[i]).await);
+        answers[i] = Some(append_one(pool, channel, appends[i]).await);
     }
     Ok(answers
         .into_iter()
@@ -334,9 +337,10 @@ async fn try_batch(
 async fn append_one(
     pool: &PgPool,
     channel: &str,
-    request: &AppendRequest,
+    append: &PreparedAppend,
 ) -> Result<AppendOutcome, StoreError> {
-    match try_one(pool, channel, request).await {
+    let request = &append.request;
+    match try_one(pool, channel, append).await {
         Ok(outcome) => outcome,
         // Two creators of one stream, or a racing version: the unique
         // index decided. Report the version the winner left.
@@ -357,8 +361,9 @@ async fn append_one(
 async fn try_one(
     pool: &PgPool,
     channel: &str,
-    request: &AppendRequest,
+    append: &PreparedAppend,
 ) -> Result<Result<AppendOutcome, StoreError>, sqlx::Error> {
+    let request = &append.request;
     let mut tx = pool.begin().await?;
     let head = match check(&mut tx, request).await? {
         Checked::AlreadyDone(previous) => return Ok(Ok(AppendOutcome::AlreadyDone(previous))),
@@ -372,7 +377,7 @@ async fn try_one(
         Checked::Accepted(head) => head,
     };
     lock_positions(&mut tx).await?;
-    let stored = match write(&mut tx, request, head, now_micros()).await {
+    let stored = match write(&mut tx, append, head, now_micros()).await {
         Ok(stored) => stored,
         Err(e) if is_unique_violation(&e) && request.idempotency.is_some() => {
             // Another request with this key committed first.

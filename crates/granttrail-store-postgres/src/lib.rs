@@ -183,7 +183,10 @@ impl EventStore for PostgresStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer
-            .send(append::Job { request, reply })
+            .send(append::Job {
+                append: request.prepare(),
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
         answer

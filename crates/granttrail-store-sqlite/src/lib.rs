@@ -225,11 +225,12 @@ impl SqliteStore {
 impl EventStore for SqliteStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
+        let append = request.prepare();
         // Counted from before the job is queued until it is answered (or
         // dropped), so the writer can wait for callers on their way.
         let _waiting = Waiting::enter(&self.waiting);
         self.writer
-            .send(writer::Job { request, reply })
+            .send(writer::Job { append, reply })
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
         answer

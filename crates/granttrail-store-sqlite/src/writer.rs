@@ -29,8 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use granttrail_store::{
-    AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, StoreError, StoredEvent,
-    StreamHead, format_instant, now_micros,
+    AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, PreparedAppend, StoreError,
+    StoredEvent, StreamHead, format_instant, now_micros,
 };
 use granttrail_store::{CheckpointStep, IdempotencyColumns, ProjectRow, Saved};
 use sqlx::error::ErrorKind;
@@ -60,7 +60,8 @@ pub(crate) struct SaveJob {
 
 /// One append waiting for the writer, and where to send its answer.
 pub(crate) struct Job {
-    pub(crate) request: AppendRequest,
+    /// Prepared by the caller (see [`AppendRequest::prepare`]).
+    pub(crate) append: PreparedAppend,
     pub(crate) reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
@@ -247,7 +248,7 @@ impl Prepared {
         let mut answers = Vec::with_capacity(batch.len());
         let recorded_at = cache.tick();
         for job in batch {
-            let request = &job.request;
+            let request = &job.append.request;
             let head = match moved
                 .get(&request.stream_id)
                 .or_else(|| cache.heads.get(&request.stream_id))
@@ -279,7 +280,7 @@ impl Prepared {
                 }
                 codes.push((code.clone(), request.stream_id));
             }
-            let events = build_events(request, head, recorded_at, &mut next_position).events;
+            let events = build_events(&job.append, head, recorded_at, &mut next_position).events;
             if let Some(last) = events.last() {
                 moved.insert(
                     request.stream_id,
@@ -422,7 +423,7 @@ async fn write_batch(
     // Heads moved by this batch, applied to the cache only after commit.
     let mut moved: HashMap<Uuid, Option<StreamHead>> = HashMap::new();
     for job in batch {
-        let request = &job.request;
+        let request = &job.append.request;
         if let Some(record) = &request.idempotency {
             let key = (record.actor_id.clone(), record.key.clone());
             let previous = match keys_in_batch.get(&key) {
@@ -448,7 +449,7 @@ async fn write_batch(
         match check_and_reserve(tx, request, head.as_ref()).await? {
             Err(refusal) => answers.push(Err(refusal)),
             Ok(()) => {
-                let accepted = build_events(request, head, recorded_at, &mut next_position);
+                let accepted = build_events(&job.append, head, recorded_at, &mut next_position);
                 if let Some(last) = accepted.events.last() {
                     moved.insert(
                         request.stream_id,
@@ -487,7 +488,7 @@ async fn load_missing_heads(
 ) -> Result<(), sqlx::Error> {
     let mut missing: Vec<Uuid> = batch
         .iter()
-        .map(|j| j.request.stream_id)
+        .map(|j| j.append.request.stream_id)
         .filter(|id| !cache.heads.contains_key(id))
         .collect();
     if missing.is_empty() {
@@ -582,12 +583,12 @@ async fn check_and_reserve(
 /// The stored form of an accepted append's events: versions after the
 /// head, positions from the batch's counter, the hash chain continued.
 fn build_events(
-    request: &AppendRequest,
+    append: &PreparedAppend,
     head: Option<StreamHead>,
     recorded_at: DateTime<Utc>,
     next_position: &mut i64,
 ) -> Accepted {
-    let events = request.stored_events(head, recorded_at, *next_position);
+    let events = append.stored_events(head, recorded_at, *next_position);
     *next_position += events.len() as i64;
     Accepted { events }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::chain::CanonicalEvent;
 use crate::idempotency::IdempotencyRecord;
 
 /// Who caused an event: the token that sent the command.
@@ -125,6 +126,34 @@ pub struct AppendRequest {
 }
 
 impl AppendRequest {
+    /// This append with its events' hash inputs canonicalised, ready for
+    /// a writer. Callers prepare their own appends before queueing them,
+    /// so that work runs on their tasks, side by side, and not in the
+    /// writer, which commits one batch after another.
+    pub fn prepare(self) -> PreparedAppend {
+        let canonical = self
+            .events
+            .iter()
+            .map(|event| CanonicalEvent::new(&self, event))
+            .collect();
+        PreparedAppend {
+            request: self,
+            canonical,
+        }
+    }
+}
+
+/// An append and the canonical form of its events' hash inputs
+/// ([`AppendRequest::prepare`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedAppend {
+    /// What the caller asked for.
+    pub request: AppendRequest,
+    /// One per event of the request, in order.
+    canonical: Vec<CanonicalEvent>,
+}
+
+impl PreparedAppend {
     /// The stored form of this append's events: versions after `head`,
     /// the hash chain continued from it, all recorded at `recorded_at`,
     /// positions counting up from `first_position` (0 where the backend
@@ -136,34 +165,35 @@ impl AppendRequest {
         recorded_at: DateTime<Utc>,
         first_position: i64,
     ) -> Vec<StoredEvent> {
+        let request = &self.request;
         let base = head.as_ref().map_or(0, |h| h.version);
         let mut prev_hash = head.map(|h| h.hash).unwrap_or_default();
-        let mut events = Vec::with_capacity(self.events.len());
-        for (offset, new) in self.events.iter().enumerate() {
-            let mut event = StoredEvent {
+        let recorded_text = format_instant(&recorded_at);
+        let mut events = Vec::with_capacity(request.events.len());
+        for (offset, (new, canonical)) in request.events.iter().zip(&self.canonical).enumerate() {
+            let version = base + offset as u64 + 1;
+            let hash = canonical.hash(&prev_hash, &recorded_text, version);
+            events.push(StoredEvent {
                 position: if first_position == 0 {
                     0
                 } else {
                     first_position + offset as i64
                 },
-                stream_id: self.stream_id,
-                version: base + offset as u64 + 1,
+                stream_id: request.stream_id,
+                version,
                 event_id: new.event_id,
                 event_type: new.event.event_type.clone(),
                 schema_version: new.event.schema_version,
                 occurred_on: new.occurred_on,
                 recorded_at,
-                actor: self.actor.clone(),
-                correlation_id: self.correlation_id,
-                causation_id: self.causation_id,
-                idempotency_key: self.idempotency.as_ref().map(|r| r.key.clone()),
+                actor: request.actor.clone(),
+                correlation_id: request.correlation_id,
+                causation_id: request.causation_id,
+                idempotency_key: request.idempotency.as_ref().map(|r| r.key.clone()),
                 data: new.event.data.clone(),
-                prev_hash: std::mem::take(&mut prev_hash),
-                hash: String::new(),
-            };
-            event.hash = crate::chain::compute_hash(&event);
-            prev_hash = event.hash.clone();
-            events.push(event);
+                prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                hash,
+            });
         }
         events
     }

@@ -34,8 +34,8 @@ use uuid::Uuid;
 
 pub use error::StoreError;
 pub use event::{
-    Actor, AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, StoredEvent, StreamBound,
-    StreamHead, format_instant, now_micros,
+    Actor, AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, PreparedAppend, StoredEvent,
+    StreamBound, StreamHead, format_instant, now_micros,
 };
 pub use idempotency::{IdempotencyColumns, IdempotencyRecord};
 pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};

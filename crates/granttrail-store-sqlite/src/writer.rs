@@ -200,7 +200,7 @@ async fn commit_batch(
     cache: &mut HeadCache,
 ) -> Result<Vec<Result<AppendOutcome, StoreError>>, sqlx::Error> {
     if let Some(prepared) = Prepared::from_cache(batch, cache) {
-        match prepared.write(connection).await {
+        match prepared.write(connection, batch).await {
             Ok(()) => return Ok(prepared.commit_to(cache)),
             Err(error) => {
                 let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
@@ -307,10 +307,15 @@ impl Prepared {
 
     /// One round trip: the whole transaction as one statement list. If any
     /// statement fails, the ones after it (the `COMMIT`) do not run.
-    async fn write(&self, connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-        let rows: Vec<&StoredEvent> = appended(&self.answers).collect();
+    async fn write(
+        &self,
+        connection: &mut SqliteConnection,
+        batch: &[Job],
+    ) -> Result<(), sqlx::Error> {
+        let rows = event_rows(batch, &self.answers);
+        let recorded_at = batch_instant(&rows);
         let sql = prepared_batch_sql(rows.len());
-        bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), &rows)
+        bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), &rows, &recorded_at)
             .bind(&self.codes)
             .bind(&self.records)
             .execute(&mut *connection)
@@ -340,15 +345,36 @@ fn prepared_batch_sql(events: usize) -> String {
     )
 }
 
+/// One event to insert, with its data as the JSON text its caller
+/// prepared (see [`PreparedAppend::data_json`]).
+struct EventRow<'a> {
+    event: &'a StoredEvent,
+    data: &'a str,
+}
+
 /// The events of every accepted append, in batch order.
-fn appended(answers: &[Result<AppendOutcome, StoreError>]) -> impl Iterator<Item = &StoredEvent> {
-    answers
+fn event_rows<'a>(
+    batch: &'a [Job],
+    answers: &'a [Result<AppendOutcome, StoreError>],
+) -> Vec<EventRow<'a>> {
+    batch
         .iter()
-        .filter_map(|a| match a {
-            Ok(AppendOutcome::Appended(events)) => Some(events.iter()),
+        .zip(answers)
+        .filter_map(|(job, answer)| match answer {
+            Ok(AppendOutcome::Appended(events)) => Some(events.iter().zip(job.append.data_json())),
             _ => None,
         })
         .flatten()
+        .map(|(event, data)| EventRow { event, data })
+        .collect()
+}
+
+/// The recorded-at text of a batch's events: one instant for them all
+/// (see [`HeadCache::tick`]), formatted once.
+fn batch_instant(rows: &[EventRow<'_>]) -> String {
+    rows.first()
+        .map(|row| format_instant(&row.event.recorded_at))
+        .unwrap_or_default()
 }
 
 /// The checked path (see the module docs).
@@ -470,7 +496,7 @@ async fn write_batch(
             }
         }
     }
-    let rows: Vec<&StoredEvent> = appended(&answers).collect();
+    let rows = event_rows(batch, &answers);
     insert_events(tx, &rows).await?;
     insert_idempotency(tx, &records, recorded_at).await?;
     // Heads this batch moved are only cached once it commits; a failed
@@ -638,9 +664,11 @@ fn insert_events_sql(count: usize) -> String {
 /// Binds the rows of [`insert_events_sql`], in its column order.
 fn bind_events<'q>(
     mut query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
-    events: &[&'q StoredEvent],
+    rows: &[EventRow<'q>],
+    recorded_at: &'q str,
 ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
-    for e in events {
+    for row in rows {
+        let e = row.event;
         query = query
             .bind(e.position)
             .bind(e.stream_id)
@@ -649,7 +677,7 @@ fn bind_events<'q>(
             .bind(e.event_type.as_str())
             .bind(i64::from(e.schema_version))
             .bind(e.occurred_on.to_string())
-            .bind(format_instant(&e.recorded_at))
+            .bind(recorded_at)
             .bind(e.actor.id.as_str())
             .bind(e.actor.name.as_str())
             .bind(e.actor.role.as_str())
@@ -657,7 +685,7 @@ fn bind_events<'q>(
             .bind(e.correlation_id)
             .bind(e.causation_id)
             .bind(e.idempotency_key.as_deref())
-            .bind(e.data.to_string())
+            .bind(row.data)
             .bind(e.prev_hash.as_str())
             .bind(e.hash.as_str());
     }
@@ -687,13 +715,14 @@ fn idempotency_rows_json(records: &[IdempotencyRecord], recorded_at: DateTime<Ut
 
 async fn insert_events(
     tx: &mut SqliteConnection,
-    events: &[&StoredEvent],
+    rows: &[EventRow<'_>],
 ) -> Result<(), sqlx::Error> {
-    if events.is_empty() {
+    if rows.is_empty() {
         return Ok(());
     }
-    let sql = insert_events_sql(events.len());
-    bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), events)
+    let recorded_at = batch_instant(rows);
+    let sql = insert_events_sql(rows.len());
+    bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), rows, &recorded_at)
         .execute(&mut *tx)
         .await?;
     Ok(())

@@ -136,9 +136,15 @@ impl AppendRequest {
             .iter()
             .map(|event| CanonicalEvent::new(&self, event))
             .collect();
+        let data_json = self
+            .events
+            .iter()
+            .map(|event| event.event.data.to_string())
+            .collect();
         PreparedAppend {
             request: self,
             canonical,
+            data_json,
         }
     }
 }
@@ -151,9 +157,19 @@ pub struct PreparedAppend {
     pub request: AppendRequest,
     /// One per event of the request, in order.
     canonical: Vec<CanonicalEvent>,
+    /// Each event's data as JSON text, in order.
+    data_json: Vec<String>,
 }
 
 impl PreparedAppend {
+    /// Each event's data as JSON text, in order: what a store that keeps
+    /// data as text writes, serialised by the caller. (Not the canonical
+    /// form: RFC 8785 writes numbers as IEEE doubles, which would round
+    /// integers past 2^53.)
+    pub fn data_json(&self) -> impl Iterator<Item = &str> {
+        self.data_json.iter().map(String::as_str)
+    }
+
     /// The stored form of this append's events: versions after `head`,
     /// the hash chain continued from it, all recorded at `recorded_at`,
     /// positions counting up from `first_position` (0 where the backend

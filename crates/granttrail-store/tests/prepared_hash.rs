@@ -3,7 +3,8 @@
 //! hash of the whole event canonicalised at once ([`chain::compute_hash`]),
 //! for any event: any text (quotes, control characters, characters outside
 //! the Basic Multilingual Plane, whose UTF-16 order differs from their
-//! code-point order), any data, any version.
+//! code-point order), any data, any version. The data text a store
+//! keeps from the same preparation reads back as the same data.
 
 #![allow(clippy::unwrap_used)]
 
@@ -132,9 +133,11 @@ proptest! {
         recorded_at in instant(),
         position in 0i64..1_000_000,
     ) {
-        let stored = request.prepare().stored_events(head.clone(), recorded_at, position);
+        let prepared = request.prepare();
+        let stored = prepared.stored_events(head.clone(), recorded_at, position);
         let mut prev_hash = head.map(|h| h.hash).unwrap_or_default();
-        for event in &stored {
+        for (event, data) in stored.iter().zip(prepared.data_json()) {
+            prop_assert_eq!(&serde_json::from_str::<Value>(data).unwrap(), &event.data);
             prop_assert_eq!(&event.prev_hash, &prev_hash);
             prop_assert_eq!(&event.hash, &chain::compute_hash(event));
             prev_hash = event.hash.clone();

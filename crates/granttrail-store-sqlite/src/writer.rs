@@ -46,6 +46,11 @@ const INSERT_IDEMPOTENCY_SQL: &str = "INSERT OR ROLLBACK INTO idempotency \
     SELECT value ->> 0, value ->> 1, value ->> 2, unhex(value ->> 3), value ->> 4, \
            value ->> 5, value ->> 6, value ->> 7 FROM json_each(?)";
 
+/// The statement that reserves project codes given as its one parameter,
+/// a JSON array of `[code, stream id as hex]`.
+const INSERT_CODES_SQL: &str = "INSERT OR ROLLBACK INTO project_codes (code, stream_id) \
+    SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?)";
+
 /// Projection rows and their checkpoint, to be written by the writer.
 ///
 /// Projection writes share the writer's connection, so they never wait
@@ -109,6 +114,9 @@ pub(crate) async fn run(
     waiting: Arc<AtomicUsize>,
 ) {
     let mut cache = HeadCache::default();
+    // Whether the connection may be below `synchronous=FULL`: a projection
+    // save lowered it since the last event commit (or nobody knows yet).
+    let mut lowered = true;
     let mut batch = Vec::with_capacity(max_batch);
     loop {
         // Appends first: projections can always catch up a moment later.
@@ -120,6 +128,7 @@ pub(crate) async fn run(
             },
             save = saves.recv() => {
                 if let Some(save) = save {
+                    lowered = true;
                     let result = save_without_fsync(&mut connection, &save).await;
                     let _ = save.reply.send(result);
                 }
@@ -128,7 +137,7 @@ pub(crate) async fn run(
         };
         batch.push(first);
         gather(&mut queue, &mut batch, max_batch, &waiting).await;
-        let answers = match commit_batch(&mut connection, &batch, &mut cache).await {
+        let answers = match commit_batch(&mut connection, &batch, &mut cache, &mut lowered).await {
             Ok(answers) => answers,
             Err(error) => {
                 cache.invalidate();
@@ -198,10 +207,14 @@ async fn commit_batch(
     connection: &mut SqliteConnection,
     batch: &[Job],
     cache: &mut HeadCache,
+    lowered: &mut bool,
 ) -> Result<Vec<Result<AppendOutcome, StoreError>>, sqlx::Error> {
     if let Some(prepared) = Prepared::from_cache(batch, cache) {
-        match prepared.write(connection, batch).await {
-            Ok(()) => return Ok(prepared.commit_to(cache)),
+        match prepared.write(connection, batch, *lowered).await {
+            Ok(()) => {
+                *lowered = false;
+                return Ok(prepared.commit_to(cache));
+            }
             Err(error) => {
                 let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
                 cache.invalidate();
@@ -230,8 +243,10 @@ struct Prepared {
     answers: Vec<Result<AppendOutcome, StoreError>>,
     moved: HashMap<Uuid, Option<StreamHead>>,
     next_position: i64,
-    codes: String,
-    records: String,
+    /// The code reservations as a JSON array, if any.
+    codes: Option<String>,
+    /// The idempotency records as a JSON array, if any.
+    records: Option<String>,
 }
 
 impl Prepared {
@@ -297,8 +312,8 @@ impl Prepared {
             .map(|(code, stream)| serde_json::json!([code, stream.simple().to_string()]))
             .collect();
         Some(Prepared {
-            codes: serde_json::Value::Array(codes).to_string(),
-            records: idempotency_rows_json(&records, recorded_at),
+            codes: (!codes.is_empty()).then(|| serde_json::Value::Array(codes).to_string()),
+            records: (!records.is_empty()).then(|| idempotency_rows_json(&records, recorded_at)),
             answers,
             moved,
             next_position,
@@ -307,20 +322,30 @@ impl Prepared {
 
     /// One round trip: the whole transaction as one statement list. If any
     /// statement fails, the ones after it (the `COMMIT`) do not run.
+    /// `lowered`: a projection save may have lowered `synchronous`.
     async fn write(
         &self,
         connection: &mut SqliteConnection,
         batch: &[Job],
+        lowered: bool,
     ) -> Result<(), sqlx::Error> {
         let rows = event_rows(batch, &self.answers);
         let recorded_at = batch_instant(&rows);
-        let sql = prepared_batch_sql(rows.len());
-        bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), &rows, &recorded_at)
-            .bind(&self.codes)
-            .bind(&self.records)
-            .execute(&mut *connection)
-            .await
-            .map(|_| ())
+        let shape = BatchShape {
+            events: rows.len(),
+            codes: self.codes.is_some(),
+            keys: self.records.is_some(),
+            restore_full_sync: lowered,
+        };
+        let mut query = bind_events(
+            sqlx::query(sqlx::AssertSqlSafe(shape.sql())),
+            &rows,
+            &recorded_at,
+        );
+        for rows in [&self.codes, &self.records].into_iter().flatten() {
+            query = query.bind(rows);
+        }
+        query.execute(&mut *connection).await.map(|_| ())
     }
 
     /// The answers, once committed; the cache learns the moved heads.
@@ -331,18 +356,48 @@ impl Prepared {
     }
 }
 
-/// The statement list of a prepared batch of `events` events. Anonymous
-/// parameters throughout, bound in statement order (see
-/// [`insert_events_sql`]): the events, then the codes, then the keys. It
-/// sets `synchronous=FULL` first: projection saves lower it (see
-/// [`save_without_fsync`]), and no event may commit without it.
-fn prepared_batch_sql(events: usize) -> String {
-    format!(
-        "PRAGMA synchronous = FULL; BEGIN IMMEDIATE; {}INSERT OR ROLLBACK INTO project_codes \
-         (code, stream_id) SELECT value ->> 0, unhex(value ->> 1) FROM json_each(?); {}; COMMIT",
-        insert_events_sql(events),
-        INSERT_IDEMPOTENCY_SQL,
-    )
+/// What a prepared batch writes, which decides its statement list.
+#[derive(Clone, Copy, Debug)]
+struct BatchShape {
+    events: usize,
+    codes: bool,
+    keys: bool,
+    /// A projection save lowered `synchronous` since the last event
+    /// commit (see [`save_without_fsync`]); no event may commit below FULL.
+    restore_full_sync: bool,
+}
+
+impl BatchShape {
+    /// The statement list: anonymous parameters throughout, bound in
+    /// statement order (see [`insert_events_statements`]): the events, then the
+    /// codes, then the keys.
+    ///
+    /// A batch that is one `INSERT` (its events fill one chunk; no codes,
+    /// no keys) is one statement and so its own transaction: no `BEGIN`
+    /// and `COMMIT`. Every statement is a result that SQLite's worker
+    /// thread hands back to the writer, and each hand-off can be a thread
+    /// wake-up; most commands write one event and nothing else.
+    fn sql(self) -> String {
+        let mut statements = Vec::with_capacity(6);
+        if self.restore_full_sync {
+            statements.push("PRAGMA synchronous = FULL".to_owned());
+        }
+        let alone = CHUNK_SIZES.contains(&self.events) && !self.codes && !self.keys;
+        if !alone {
+            statements.push("BEGIN IMMEDIATE".to_owned());
+        }
+        statements.extend(insert_events_statements(self.events));
+        if self.codes {
+            statements.push(INSERT_CODES_SQL.to_owned());
+        }
+        if self.keys {
+            statements.push(INSERT_IDEMPOTENCY_SQL.to_owned());
+        }
+        if !alone {
+            statements.push("COMMIT".to_owned());
+        }
+        statements.join("; ")
+    }
 }
 
 /// One event to insert, with its data as the JSON text its caller
@@ -629,18 +684,18 @@ const CHUNK_SIZES: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
 /// Columns of one event row.
 const EVENT_COLUMNS: usize = 18;
 
-/// `INSERT` statements for `count` events, each ending in `; `, with
-/// anonymous `?` parameters bound in order by [`bind_events`]. Anonymous,
-/// not numbered: sqlx numbers a statement list's anonymous parameters on
-/// from the previous statement's, but counts the unused slots below a
-/// statement's first numbered parameter as anonymous ones too, so numbered
-/// parameters that do not start at `?1` leave later ones unbound (NULL).
-/// `OR ROLLBACK`:
-/// a failing row ends the whole transaction (the batch fails or is
-/// re-checked as a whole), so SQLite keeps no statement journal to undo
-/// just this statement.
-fn insert_events_sql(count: usize) -> String {
-    let mut sql = String::new();
+/// `INSERT` statements for `count` events, with anonymous `?`
+/// parameters bound in order by [`bind_events`]. Anonymous, not numbered:
+/// sqlx numbers a statement list's anonymous parameters on from the
+/// previous statement's, but counts the unused slots below a statement's
+/// first numbered parameter as anonymous ones too, so numbered parameters
+/// that do not start at `?1` leave later ones unbound (NULL).
+/// `OR ROLLBACK`: a failing row ends the whole transaction (the batch
+/// fails or is re-checked as a whole), so SQLite keeps no statement
+/// journal to undo just this statement.
+fn insert_events_statements(count: usize) -> Vec<String> {
+    let row = format!("({})", ["?"; EVENT_COLUMNS].join(","));
+    let mut statements = Vec::new();
     let mut left = count;
     while left > 0 {
         let size = CHUNK_SIZES
@@ -648,20 +703,19 @@ fn insert_events_sql(count: usize) -> String {
             .copied()
             .find(|s| *s <= left)
             .unwrap_or(1);
-        sql.push_str(
+        statements.push(format!(
             "INSERT OR ROLLBACK INTO events (position, stream_id, version, event_id, event_type, \
              schema_version, occurred_on, recorded_at, actor_id, actor_name, actor_role, \
-             actor_org_id, correlation_id, causation_id, idempotency_key, data, prev_hash, hash) VALUES ",
-        );
-        let row = format!("({})", ["?"; EVENT_COLUMNS].join(","));
-        sql.push_str(&vec![row; size].join(","));
-        sql.push_str("; ");
+             actor_org_id, correlation_id, causation_id, idempotency_key, data, prev_hash, hash) \
+             VALUES {}",
+            vec![row.as_str(); size].join(",")
+        ));
         left -= size;
     }
-    sql
+    statements
 }
 
-/// Binds the rows of [`insert_events_sql`], in its column order.
+/// Binds the rows of [`insert_events_statements`], in its column order.
 fn bind_events<'q>(
     mut query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
     rows: &[EventRow<'q>],
@@ -721,7 +775,7 @@ async fn insert_events(
         return Ok(());
     }
     let recorded_at = batch_instant(rows);
-    let sql = insert_events_sql(rows.len());
+    let sql = insert_events_statements(rows.len()).join("; ");
     bind_events(sqlx::query(sqlx::AssertSqlSafe(sql)), rows, &recorded_at)
         .execute(&mut *tx)
         .await?;
@@ -839,13 +893,51 @@ async fn save_projection(
 mod tests {
     use super::*;
 
+    fn shapes() -> impl Iterator<Item = BatchShape> {
+        [1, 3, 64, 100, 513].into_iter().flat_map(|events| {
+            (0..8).map(move |bits| BatchShape {
+                events,
+                codes: bits & 1 != 0,
+                keys: bits & 2 != 0,
+                restore_full_sync: bits & 4 != 0,
+            })
+        })
+    }
+
     #[test]
-    fn every_event_commit_is_made_with_synchronous_full() {
-        for events in [1, 64, 100, 513] {
-            let sql = prepared_batch_sql(events);
-            assert!(sql.starts_with("PRAGMA synchronous = FULL; BEGIN IMMEDIATE;"));
-            assert_eq!(sql.matches('?').count(), events * EVENT_COLUMNS + 2);
-            assert!(sql.ends_with("; COMMIT"));
+    fn after_a_projection_save_the_next_event_commit_restores_synchronous_full() {
+        for shape in shapes() {
+            let sql = shape.sql();
+            assert_eq!(
+                sql.starts_with("PRAGMA synchronous = FULL; "),
+                shape.restore_full_sync,
+                "{shape:?}"
+            );
+            assert_eq!(
+                sql.matches("PRAGMA").count(),
+                usize::from(shape.restore_full_sync)
+            );
+        }
+    }
+
+    #[test]
+    fn a_batch_is_one_insert_statement_or_one_explicit_transaction() {
+        for shape in shapes() {
+            let sql = shape.sql();
+            let statements: Vec<&str> = sql
+                .split("; ")
+                .filter(|s| !s.starts_with("PRAGMA"))
+                .collect();
+            if statements.len() > 1 {
+                assert_eq!(statements.first(), Some(&"BEGIN IMMEDIATE"), "{shape:?}");
+                assert_eq!(statements.last(), Some(&"COMMIT"), "{shape:?}");
+            } else {
+                assert!(statements[0].starts_with("INSERT OR ROLLBACK INTO events"));
+                assert!(!shape.codes && !shape.keys);
+            }
+            let parameters =
+                shape.events * EVENT_COLUMNS + usize::from(shape.codes) + usize::from(shape.keys);
+            assert_eq!(sql.matches('?').count(), parameters, "{shape:?}");
         }
     }
 }

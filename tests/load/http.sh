@@ -4,7 +4,8 @@
 # GRANTTRAIL_TEST_POSTGRES_URL set, also against one and two servers on
 # PostgreSQL (a schema of its own, dropped afterwards); the two-server row
 # runs two oha processes at once, one per server, with half the
-# connections each, and adds their rates.
+# connections each, and adds their rates. The mix row is the same on one
+# SQLite server: half the connections sign, half read, at once.
 # Usage: tests/load/http.sh [DURATION] [CONNECTIONS]   (make bench-http)
 # Prints a table; docs/benchmarks.md records the figures.
 set -euo pipefail
@@ -63,6 +64,11 @@ sign_on() {  # name, server[, connections]
     > "$work/result-$1.json"
 }
 
+read_on() {  # name, server, project, connections
+  oha -z "$duration" -c "$4" --no-tui --output-format json -H "Authorization: Bearer $token" \
+    "$2/api/v1/projects/$3" > "$work/result-$1.json"
+}
+
 run trivial "$trivial/"
 
 db="sqlite://$work/granttrail.db"
@@ -71,7 +77,12 @@ serve "$db" sqlite; server=$(cat "$work/address-sqlite")
 project=$(sign_one "$server")
 run read -H "Authorization: Bearer $token" "$server/api/v1/projects/$project"
 sign_on sign "$server"
-rows="trivial read sign"
+# A mix as staff use it: half the connections sign projects while the
+# other half read one, at the same time.
+sign_on mix-a "$server" $((connections / 2)) & half=$!
+read_on mix-b "$server" "$project" $((connections / 2))
+wait "$half"
+rows="trivial read sign mix mix-a mix-b"
 
 if [ -n "${GRANTTRAIL_TEST_POSTGRES_URL:-}" ]; then
   schema="gt_bench_$$"
@@ -108,6 +119,9 @@ labels = {
     "trivial": "trivial axum handler (ceiling)",
     "read": "SQLite: GET /api/v1/projects/{id}",
     "sign": "SQLite: POST /api/v1/projects (durable)",
+    "mix": "SQLite mix: POST ‖ GET, all requests",
+    "mix-a": "  of which POST (durable)",
+    "mix-b": "  of which GET",
     "pg-read": "PostgreSQL, 1 server: GET project",
     "pg-sign": "PostgreSQL, 1 server: POST (durable)",
     "pg2-sign": "PostgreSQL, 2 servers: POST (durable)",

@@ -179,6 +179,69 @@ async fn concurrent_lifecycles(store: &Arc<SqliteStore>, appenders: u64, total: 
     started.elapsed()
 }
 
+/// `n` events into a new stream, one transaction each.
+fn raw_single_commits(raw: &rusqlite::Connection, n: u64) -> Duration {
+    let stream = Uuid::now_v7();
+    let started = Instant::now();
+    for v in 1..=n {
+        let tx = raw.unchecked_transaction().unwrap();
+        raw_insert(&tx, stream, v as i64, &format_instant(&now_micros()));
+        tx.commit().unwrap();
+    }
+    started.elapsed()
+}
+
+/// `n` events into a new stream, 100 per transaction.
+fn raw_batches(raw: &rusqlite::Connection, n: u64) -> Duration {
+    let stream = Uuid::now_v7();
+    let started = Instant::now();
+    let mut v = 0i64;
+    while v < n as i64 {
+        let tx = raw.unchecked_transaction().unwrap();
+        let at = format_instant(&now_micros());
+        for _ in 0..100.min(n as i64 - v) {
+            v += 1;
+            raw_insert(&tx, stream, v, &at);
+        }
+        tx.commit().unwrap();
+    }
+    started.elapsed()
+}
+
+/// 64 streams written in transactions of one event each.
+struct Spread {
+    streams: Vec<Uuid>,
+    versions: Vec<i64>,
+}
+
+impl Spread {
+    fn new() -> Spread {
+        Spread {
+            streams: (0..64).map(|_| Uuid::now_v7()).collect(),
+            versions: vec![0; 64],
+        }
+    }
+
+    fn write(&mut self, raw: &rusqlite::Connection, n: u64) -> Duration {
+        let started = Instant::now();
+        let mut done = 0u64;
+        while done < n {
+            let tx = raw.unchecked_transaction().unwrap();
+            let at = format_instant(&now_micros());
+            for (stream, version) in self.streams.iter().zip(self.versions.iter_mut()) {
+                if done == n {
+                    break;
+                }
+                *version += 1;
+                done += 1;
+                raw_insert(&tx, *stream, *version, &at);
+            }
+            tx.commit().unwrap();
+        }
+        started.elapsed()
+    }
+}
+
 fn appends(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime();
@@ -189,59 +252,18 @@ fn appends(c: &mut Criterion) {
 
     let raw = raw_database(dir.path());
     group.bench_function("rusqlite: one event per transaction", |b| {
-        b.iter_custom(|iters| {
-            let stream = Uuid::now_v7();
-            let started = Instant::now();
-            for v in 1..=iters {
-                let tx = raw.unchecked_transaction().unwrap();
-                raw_insert(&tx, stream, v as i64, &format_instant(&now_micros()));
-                tx.commit().unwrap();
-            }
-            started.elapsed()
-        })
+        b.iter_custom(|iters| raw_single_commits(&raw, iters))
     });
     group.bench_function("rusqlite: batches of 100 events", |b| {
-        b.iter_custom(|iters| {
-            let stream = Uuid::now_v7();
-            let started = Instant::now();
-            let mut v = 0i64;
-            while v < iters as i64 {
-                let tx = raw.unchecked_transaction().unwrap();
-                let at = format_instant(&now_micros());
-                for _ in 0..100.min(iters as i64 - v) {
-                    v += 1;
-                    raw_insert(&tx, stream, v, &at);
-                }
-                tx.commit().unwrap();
-            }
-            started.elapsed()
-        })
+        b.iter_custom(|iters| raw_batches(&raw, iters))
     });
     // The same batches spread over 64 streams, one event each, as the
     // store's 64 appenders write them: every batch then touches 64 places
     // in the (stream_id, version) index instead of one. Not the issue's
     // baseline; reported beside it to show what locality alone costs.
-    let spread: Vec<Uuid> = (0..64).map(|_| Uuid::now_v7()).collect();
-    let mut spread_versions = [0i64; 64];
+    let mut spread = Spread::new();
     group.bench_function("rusqlite: batches of 64 events across 64 streams", |b| {
-        b.iter_custom(|iters| {
-            let started = Instant::now();
-            let mut done = 0u64;
-            while done < iters {
-                let tx = raw.unchecked_transaction().unwrap();
-                let at = format_instant(&now_micros());
-                for (stream, version) in spread.iter().zip(spread_versions.iter_mut()) {
-                    if done == iters {
-                        break;
-                    }
-                    *version += 1;
-                    done += 1;
-                    raw_insert(&tx, *stream, *version, &at);
-                }
-                tx.commit().unwrap();
-            }
-            started.elapsed()
-        })
+        b.iter_custom(|iters| spread.write(&raw, iters))
     });
     drop(raw);
 
@@ -361,5 +383,72 @@ fn reads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, appends, reads);
+/// The targets' ratios measured side by side many times: each round runs
+/// the store and its raw baseline back to back (in alternating order), so
+/// both see the same moment of a shared machine, and the median of the
+/// rounds' ratios is printed. Criterion's groups run one after another
+/// for seconds each, and on these machines the disk's speed moves in that
+/// time. Runs when no filter is given, or with the filter `ratios`.
+fn ratios(_: &mut Criterion) {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if !filters.is_empty() && !filters.iter().any(|f| "ratios".contains(f.as_str())) {
+        return;
+    }
+    let rounds: usize = std::env::var("GRANTTRAIL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(11);
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let raw = raw_database(dir.path());
+    let store = rt.block_on(open_store(dir.path()));
+    let mut spread = Spread::new();
+    let rate = |events: u64, took: Duration| events as f64 / took.as_secs_f64();
+    let (mut single, mut batched, mut across) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let store_first = round % 2 == 1;
+        let mut one = [0.0; 2];
+        let mut many = [0.0; 3];
+        for step in 0..2 {
+            if (step == 0) == store_first {
+                one[1] = rate(600, rt.block_on(concurrent_appends(&store, 1, 600)));
+                many[2] = rate(12_800, rt.block_on(concurrent_appends(&store, 64, 12_800)));
+            } else {
+                one[0] = rate(600, raw_single_commits(&raw, 600));
+                many[0] = rate(20_000, raw_batches(&raw, 20_000));
+                many[1] = rate(12_800, spread.write(&raw, 12_800));
+            }
+        }
+        single.push(one[1] / one[0]);
+        batched.push(many[2] / many[0]);
+        across.push(many[2] / many[1]);
+    }
+    let summary = |ratios: &mut Vec<f64>| {
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        format!(
+            "median {median:.2} × (rounds: {:.2} … {:.2})",
+            ratios[0],
+            ratios[ratios.len() - 1]
+        )
+    };
+    println!("ratios, {rounds} rounds, store and baseline back to back in each:");
+    println!(
+        "  store, 1 appender / rusqlite single commits:        {}",
+        summary(&mut single)
+    );
+    println!(
+        "  store, 64 appenders / rusqlite batches of 100:      {}",
+        summary(&mut batched)
+    );
+    println!(
+        "  store, 64 appenders / rusqlite across 64 streams:   {}",
+        summary(&mut across)
+    );
+}
+
+criterion_group!(benches, appends, reads, ratios);
 criterion_main!(benches);

@@ -28,13 +28,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, PreparedAppend, StoreError,
     StoredEvent, StreamHead, format_instant, now_micros,
 };
 use granttrail_store::{CheckpointStep, IdempotencyColumns, ProjectRow, Saved};
 use sqlx::error::ErrorKind;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Connection, Either, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
@@ -337,15 +338,34 @@ impl Prepared {
             keys: self.records.is_some(),
             restore_full_sync: lowered,
         };
+        let statements = shape.statements();
         let mut query = bind_events(
-            sqlx::query(sqlx::AssertSqlSafe(shape.sql())),
+            sqlx::query(sqlx::AssertSqlSafe(statements.join("; "))),
             &rows,
             &recorded_at,
         );
         for rows in [&self.codes, &self.records].into_iter().flatten() {
             query = query.bind(rows);
         }
-        query.execute(&mut *connection).await.map(|_| ())
+        // Done once every statement has reported done (the last is the
+        // COMMIT, or the lone INSERT that is its own transaction), without
+        // waiting for SQLite's thread to also close the result channel:
+        // that would be one more thread wake-up per commit.
+        let mut results = sqlx::Executor::fetch_many(&mut *connection, query);
+        let mut done = 0;
+        while done < statements.len() {
+            match results.try_next().await? {
+                Some(Either::Left(_)) => done += 1,
+                Some(Either::Right(_)) => {}
+                None => {
+                    return Err(sqlx::Error::Protocol(format!(
+                        "SQLite reported {done} of {} statements done",
+                        statements.len()
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The answers, once committed; the cache learns the moved heads.
@@ -368,7 +388,7 @@ struct BatchShape {
 }
 
 impl BatchShape {
-    /// The statement list: anonymous parameters throughout, bound in
+    /// The statements, in order: anonymous parameters throughout, bound in
     /// statement order (see [`insert_events_statements`]): the events, then the
     /// codes, then the keys.
     ///
@@ -377,7 +397,7 @@ impl BatchShape {
     /// and `COMMIT`. Every statement is a result that SQLite's worker
     /// thread hands back to the writer, and each hand-off can be a thread
     /// wake-up; most commands write one event and nothing else.
-    fn sql(self) -> String {
+    fn statements(self) -> Vec<String> {
         let mut statements = Vec::with_capacity(6);
         if self.restore_full_sync {
             statements.push("PRAGMA synchronous = FULL".to_owned());
@@ -396,7 +416,7 @@ impl BatchShape {
         if !alone {
             statements.push("COMMIT".to_owned());
         }
-        statements.join("; ")
+        statements
     }
 }
 
@@ -907,7 +927,7 @@ mod tests {
     #[test]
     fn after_a_projection_save_the_next_event_commit_restores_synchronous_full() {
         for shape in shapes() {
-            let sql = shape.sql();
+            let sql = shape.statements().join("; ");
             assert_eq!(
                 sql.starts_with("PRAGMA synchronous = FULL; "),
                 shape.restore_full_sync,
@@ -923,7 +943,7 @@ mod tests {
     #[test]
     fn a_batch_is_one_insert_statement_or_one_explicit_transaction() {
         for shape in shapes() {
-            let sql = shape.sql();
+            let sql = shape.statements().join("; ");
             let statements: Vec<&str> = sql
                 .split("; ")
                 .filter(|s| !s.starts_with("PRAGMA"))

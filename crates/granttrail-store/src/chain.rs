@@ -54,8 +54,9 @@ pub fn compute_hash(event: &StoredEvent) -> String {
 /// splices three scalars into bytes it already has. An RFC 8785 object is
 /// its members sorted by name, each `"name":` followed by the member's own
 /// canonical form; so canonicalising each member with `serde_jcs` and
-/// joining them in order of name (UTF-16 code units; all ASCII here)
-/// is the canonical form of the whole (a property test checks it equals [`compute_hash`]).
+/// joining them in order of name (UTF-16 code units; all ASCII here) is
+/// the canonical form of the whole. A property test holds it to
+/// [`compute_hash`] (`tests/prepared_hash.rs`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CanonicalEvent {
     /// `{"actor":…,…,"occurred_on":…,"prev_hash":`

@@ -180,7 +180,9 @@ async fn write(
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let request = &append.request;
     let mut stored = append.stored_events(head, recorded_at, 0);
-    for event in &mut stored {
+    let recorded_text = format_instant(&recorded_at);
+    // The data's JSON text was serialised by the caller (`prepare`).
+    for (event, data) in stored.iter_mut().zip(append.data_json()) {
         event.position = sqlx::query_scalar(
             "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_on, \
              recorded_at, actor_id, actor_name, actor_role, actor_org_id, correlation_id, causation_id, \
@@ -194,7 +196,7 @@ async fn write(
         .bind(&event.event_type)
         .bind(event.schema_version as i32)
         .bind(event.occurred_on.to_string())
-        .bind(format_instant(&event.recorded_at))
+        .bind(&recorded_text)
         .bind(&event.actor.id)
         .bind(&event.actor.name)
         .bind(&event.actor.role)
@@ -202,7 +204,7 @@ async fn write(
         .bind(event.correlation_id)
         .bind(event.causation_id)
         .bind(&event.idempotency_key)
-        .bind(event.data.to_string())
+        .bind(data)
         .bind(&event.prev_hash)
         .bind(&event.hash)
         .fetch_one(&mut *tx)

@@ -131,20 +131,17 @@ impl AppendRequest {
     /// so that work runs on their tasks, side by side, and not in the
     /// writer, which commits one batch after another.
     pub fn prepare(self) -> PreparedAppend {
-        let canonical = self
+        let prepared = self
             .events
             .iter()
-            .map(|event| CanonicalEvent::new(&self, event))
-            .collect();
-        let data_json = self
-            .events
-            .iter()
-            .map(|event| event.event.data.to_string())
+            .map(|event| PreparedEvent {
+                canonical: CanonicalEvent::new(&self, event),
+                data_json: event.event.data.to_string(),
+            })
             .collect();
         PreparedAppend {
             request: self,
-            canonical,
-            data_json,
+            prepared,
         }
     }
 }
@@ -156,9 +153,16 @@ pub struct PreparedAppend {
     /// What the caller asked for.
     pub request: AppendRequest,
     /// One per event of the request, in order.
-    canonical: Vec<CanonicalEvent>,
-    /// Each event's data as JSON text, in order.
-    data_json: Vec<String>,
+    prepared: Vec<PreparedEvent>,
+}
+
+/// What the caller works out ahead for one event of its append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PreparedEvent {
+    /// Its hash input, but for the writer's three members.
+    canonical: CanonicalEvent,
+    /// Its data as JSON text.
+    data_json: String,
 }
 
 impl PreparedAppend {
@@ -167,7 +171,7 @@ impl PreparedAppend {
     /// form: RFC 8785 writes numbers as IEEE doubles, which would round
     /// integers past 2^53.)
     pub fn data_json(&self) -> impl Iterator<Item = &str> {
-        self.data_json.iter().map(String::as_str)
+        self.prepared.iter().map(|p| p.data_json.as_str())
     }
 
     /// The stored form of this append's events: versions after `head`,
@@ -186,9 +190,9 @@ impl PreparedAppend {
         let mut prev_hash = head.map(|h| h.hash).unwrap_or_default();
         let recorded_text = format_instant(&recorded_at);
         let mut events = Vec::with_capacity(request.events.len());
-        for (offset, (new, canonical)) in request.events.iter().zip(&self.canonical).enumerate() {
+        for (offset, (new, prepared)) in request.events.iter().zip(&self.prepared).enumerate() {
             let version = base + offset as u64 + 1;
-            let hash = canonical.hash(&prev_hash, &recorded_text, version);
+            let hash = prepared.canonical.hash(&prev_hash, &recorded_text, version);
             events.push(StoredEvent {
                 position: if first_position == 0 {
                     0

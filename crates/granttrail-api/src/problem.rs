@@ -237,6 +237,16 @@ impl From<AppError> for Problem {
                 format!("Idempotency-Key '{key}' was already used for a different request; use a new key for a new request"),
             ),
             AppError::BadParameter { parameter, message } => Problem::bad_parameter(&parameter, message),
+            AppError::IntegrityFailed { stream_id, version, problem } => {
+                tracing::error!(%stream_id, version, %problem, "a project failed its integrity check; it is not served");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "integrity-failed",
+                    "History failed its integrity check",
+                    format!("this project's stored history fails its hash chain at version {version}; it is neither served nor changed until an operator restores it (granttrail verify)"),
+                )
+                .with("version", version.into())
+            }
             AppError::Corrupt(reason) => {
                 tracing::error!(%reason, "stored history failed its integrity check");
                 unavailable("stored history failed its integrity check; an operator has been told (see granttrail verify)")

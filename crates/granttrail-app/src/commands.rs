@@ -101,12 +101,11 @@ impl App {
             None
         } else {
             let stored = self
-                .store
-                .read_stream(request.project_id, StreamBound::default())
+                .read_checked(caller, request.project_id, StreamBound::default())
                 .await?;
             match state_at(&stored, PointInTime::Latest)? {
-                Some(project) if caller.sees_org(&project.executor.org_id) => Some(project),
-                _ => return Err(AppError::NotFound),
+                Some(project) => Some(project),
+                None => return Err(AppError::NotFound),
             }
         };
         if !may_command(caller.role, kind) {

@@ -53,6 +53,17 @@ pub enum AppError {
         /// What is wrong with it.
         message: String,
     },
+    /// A stream's stored history fails its hash chain (or a row cannot be
+    /// decoded): it is not served, and no command builds on it.
+    #[error("project {stream_id} failed its integrity check at version {version}: {problem}")]
+    IntegrityFailed {
+        /// The project.
+        stream_id: uuid::Uuid,
+        /// The first bad version.
+        version: u64,
+        /// What is wrong there.
+        problem: String,
+    },
     /// Stored data failed to read back: the integrity check failed.
     #[error("stored history of project cannot be read: {0}")]
     Corrupt(String),
@@ -72,7 +83,15 @@ impl From<StoreError> for AppError {
             },
             StoreError::DuplicateCode { code, .. } => AppError::DuplicateCode { code },
             StoreError::IdempotencyRace { key } => AppError::IdempotencyKeyReused { key },
-            StoreError::CorruptStream { .. } => AppError::Corrupt(error.to_string()),
+            StoreError::CorruptStream {
+                stream_id,
+                version,
+                reason,
+            } => AppError::IntegrityFailed {
+                stream_id,
+                version,
+                problem: reason,
+            },
             StoreError::Unavailable(reason) => AppError::Unavailable(reason),
         }
     }

@@ -4,19 +4,48 @@ use granttrail_projections::{
     AuditRow, Lang, PointInTime, ProjectView, Report, ReportError, audit_trail, build_report,
     state_at,
 };
-use granttrail_store::{StoredEvent, StreamBound};
+use granttrail_store::{StoredEvent, StreamBound, chain};
 use uuid::Uuid;
 
 use crate::{App, AppError, Caller};
 
 impl App {
+    /// A stream's events within `bound`, if the caller may see the
+    /// project, after checking their hash chain: history that was altered
+    /// under the store is never folded, served or built on (503
+    /// `integrity-failed`, naming the first bad version).
+    ///
+    /// Visibility is judged first, so a caller who may not see a project
+    /// learns nothing of it, not even that its history is broken: every
+    /// answer about another organisation's project is the same 404.
+    pub(crate) async fn read_checked(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        bound: StreamBound,
+    ) -> Result<Vec<StoredEvent>, AppError> {
+        let events = self.store.read_stream(id, bound).await?;
+        let visible = match events.first() {
+            None => false,
+            Some(_) => state_at(&events[..1], PointInTime::Version(1))
+                .ok()
+                .flatten()
+                .is_some_and(|first| caller.sees_org(&first.executor.org_id)),
+        };
+        if !visible {
+            return Err(AppError::NotFound);
+        }
+        chain::verify_prefix(id, &events).map_err(|broken| AppError::IntegrityFailed {
+            stream_id: id,
+            version: broken.version,
+            problem: broken.problem,
+        })?;
+        Ok(events)
+    }
+
     /// A project's stored events, oldest first, if the caller may see it.
     pub async fn events(&self, caller: &Caller, id: Uuid) -> Result<Vec<StoredEvent>, AppError> {
-        let events = self.store.read_stream(id, StreamBound::default()).await?;
-        match state_at(&events, PointInTime::Version(1))? {
-            Some(first) if caller.sees_org(&first.executor.org_id) => Ok(events),
-            _ => Err(AppError::NotFound),
-        }
+        self.read_checked(caller, id, StreamBound::default()).await
     }
 
     /// A project's state at a point in its history.
@@ -38,7 +67,7 @@ impl App {
             },
             PointInTime::Latest | PointInTime::AsOf(_) => StreamBound::default(),
         };
-        let events = self.store.read_stream(id, bound).await?;
+        let events = self.read_checked(caller, id, bound).await?;
         if let PointInTime::Version(v) = point {
             let head = events.last().map_or(0, |e| e.version);
             if v > head && head > 0 {
@@ -47,11 +76,6 @@ impl App {
                     message: format!("the project has {head} versions; there is no version {v}"),
                 });
             }
-        }
-        let visible = state_at(&events, PointInTime::Version(1))?
-            .is_some_and(|first| caller.sees_org(&first.executor.org_id));
-        if !visible {
-            return Err(AppError::NotFound);
         }
         match state_at(&events, point)? {
             Some(project) => Ok(ProjectView::new(id, project, self.today())),
@@ -88,7 +112,12 @@ impl App {
         id: Uuid,
     ) -> Result<granttrail_store::chain::ChainReport, AppError> {
         if caller.role == granttrail_store::Role::Executor {
-            self.events(caller, id).await?;
+            // Visibility only: the report below says what is broken.
+            let first = StreamBound {
+                up_to_version: Some(1),
+                recorded_at_or_before: None,
+            };
+            self.read_checked(caller, id, first).await?;
         }
         let report = self.store.verify_stream(id).await?;
         if report.events == 0 && report.ok {

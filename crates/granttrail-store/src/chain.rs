@@ -68,21 +68,52 @@ pub struct CanonicalEvent {
 impl CanonicalEvent {
     /// The canonical parts of one event of `request`.
     pub fn new(request: &AppendRequest, event: &NewEvent) -> CanonicalEvent {
+        CanonicalEvent::from_members(&Members {
+            actor: &request.actor,
+            causation_id: &request.causation_id,
+            correlation_id: &request.correlation_id,
+            data: &event.event.data,
+            event_id: &event.event_id,
+            idempotency_key: request.idempotency.as_ref().map(|r| r.key.as_str()),
+            occurred_on: &event.occurred_on,
+            schema_version: event.event.schema_version,
+            stream_id: &request.stream_id,
+            event_type: &event.event.event_type,
+        })
+    }
+
+    /// The canonical parts of an event already stored, to check its hash
+    /// without canonicalising a `Value` copy of the whole event.
+    pub fn of_stored(event: &StoredEvent) -> CanonicalEvent {
+        CanonicalEvent::from_members(&Members {
+            actor: &event.actor,
+            causation_id: &event.causation_id,
+            correlation_id: &event.correlation_id,
+            data: &event.data,
+            event_id: &event.event_id,
+            idempotency_key: event.idempotency_key.as_deref(),
+            occurred_on: &event.occurred_on,
+            schema_version: event.schema_version,
+            stream_id: &event.stream_id,
+            event_type: &event.event_type,
+        })
+    }
+
+    fn from_members(m: &Members<'_>) -> CanonicalEvent {
         let mut head = Vec::with_capacity(512);
         head.push(b'{');
-        member(&mut head, "actor", &request.actor);
-        member(&mut head, "causation_id", &request.causation_id);
-        member(&mut head, "correlation_id", &request.correlation_id);
-        member(&mut head, "data", &event.event.data);
-        member(&mut head, "event_id", &event.event_id);
-        let key = request.idempotency.as_ref().map(|r| r.key.as_str());
-        member(&mut head, "idempotency_key", &key);
-        member(&mut head, "occurred_on", &event.occurred_on);
+        member(&mut head, "actor", m.actor);
+        member(&mut head, "causation_id", m.causation_id);
+        member(&mut head, "correlation_id", m.correlation_id);
+        member(&mut head, "data", m.data);
+        member(&mut head, "event_id", m.event_id);
+        member(&mut head, "idempotency_key", &m.idempotency_key);
+        member(&mut head, "occurred_on", m.occurred_on);
         head.extend_from_slice(b",\"prev_hash\":");
         let mut tail = Vec::with_capacity(128);
-        member(&mut tail, "schema_version", &event.event.schema_version);
-        member(&mut tail, "stream_id", &request.stream_id);
-        member(&mut tail, "type", &event.event.event_type);
+        member(&mut tail, "schema_version", &m.schema_version);
+        member(&mut tail, "stream_id", m.stream_id);
+        member(&mut tail, "type", m.event_type);
         tail.extend_from_slice(b",\"version\":");
         CanonicalEvent {
             before_prev_hash: head,
@@ -104,6 +135,33 @@ impl CanonicalEvent {
         input.push(b'}');
         hex::encode(Sha256::digest(&input))
     }
+}
+
+/// Every member of the hash input but the three the writer decides,
+/// borrowed from a new or a stored event.
+struct Members<'a> {
+    actor: &'a crate::event::Actor,
+    causation_id: &'a Option<Uuid>,
+    correlation_id: &'a Uuid,
+    data: &'a Value,
+    event_id: &'a Uuid,
+    idempotency_key: Option<&'a str>,
+    occurred_on: &'a granttrail_domain::BusinessDate,
+    schema_version: u32,
+    stream_id: &'a Uuid,
+    event_type: &'a str,
+}
+
+/// The hash `event` should carry, computed member by member (the same
+/// bytes as [`compute_hash`], which canonicalises a `Value` copy of the
+/// whole event; a property test holds the two together). Reads check
+/// every event they fold with this, so it is the cheap one.
+pub fn stored_hash(event: &StoredEvent) -> String {
+    CanonicalEvent::of_stored(event).hash(
+        &event.prev_hash,
+        &crate::format_instant(&event.recorded_at),
+        event.version,
+    )
 }
 
 /// Appends `"name":value`, after a comma unless it opens the object.
@@ -153,22 +211,21 @@ impl ChainReport {
     }
 }
 
-/// Verifies a stream's events (in version order) against each other and
-/// against the stream's recorded head.
-///
-/// Checked for each version in turn: it is the next version (no gap), its
-/// global position is after the previous one's (no reordering), it belongs
-/// to this stream, its `prev_hash` is the previous hash, and its own hash
-/// recomputes. Last, the recorded head must be the last event, so deleting
-/// the newest event is caught too.
-pub fn verify(stream_id: Uuid, events: &[StoredEvent], head: Option<&StreamHead>) -> ChainReport {
-    let bad = |version: u64, problem: String| ChainReport {
-        ok: false,
-        events: events.len() as u64,
-        head_hash: events.last().map(|e| e.hash.clone()),
-        first_bad_version: Some(version),
-        problem: Some(problem),
-    };
+/// Where a stream's chain first breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The first version that is missing, moved, misplaced or altered.
+    pub version: u64,
+    /// What is wrong there, in words.
+    pub problem: String,
+}
+
+/// Checks that `events` are versions 1, 2, … of `stream_id`, in global
+/// order, each linked to and hashed over its predecessor: a stream read
+/// whole, or read up to a version or instant (a prefix). Every read that
+/// folds a stream runs this before trusting it.
+pub fn verify_prefix(stream_id: Uuid, events: &[StoredEvent]) -> Result<(), ChainBreak> {
+    let bad = |version: u64, problem: String| Err(ChainBreak { version, problem });
     let mut prev_hash = "";
     let mut prev_position = i64::MIN;
     for (index, event) in events.iter().enumerate() {
@@ -205,7 +262,7 @@ pub fn verify(stream_id: Uuid, events: &[StoredEvent], head: Option<&StreamHead>
                 format!("version {expected}'s prev_hash does not match the previous event's hash"),
             );
         }
-        let recomputed = compute_hash(event);
+        let recomputed = stored_hash(event);
         if recomputed != event.hash {
             return bad(
                 expected,
@@ -217,6 +274,28 @@ pub fn verify(stream_id: Uuid, events: &[StoredEvent], head: Option<&StreamHead>
         }
         prev_hash = &event.hash;
         prev_position = event.position;
+    }
+    Ok(())
+}
+
+/// Verifies a stream's events (in version order) against each other and
+/// against the stream's recorded head.
+///
+/// Checked for each version in turn ([`verify_prefix`]): it is the next
+/// version (no gap), its global position is after the previous one's (no
+/// reordering), it belongs to this stream, its `prev_hash` is the previous
+/// hash, and its own hash recomputes. Last, the recorded head must be the
+/// last event, so deleting the newest event is caught too.
+pub fn verify(stream_id: Uuid, events: &[StoredEvent], head: Option<&StreamHead>) -> ChainReport {
+    let bad = |version: u64, problem: String| ChainReport {
+        ok: false,
+        events: events.len() as u64,
+        head_hash: events.last().map(|e| e.hash.clone()),
+        first_bad_version: Some(version),
+        problem: Some(problem),
+    };
+    if let Err(ChainBreak { version, problem }) = verify_prefix(stream_id, events) {
+        return bad(version, problem);
     }
     let last = events.last();
     let stored = last.map_or(0, |e| e.version);

@@ -140,6 +140,8 @@ proptest! {
             prop_assert_eq!(&serde_json::from_str::<Value>(data).unwrap(), &event.data);
             prop_assert_eq!(&event.prev_hash, &prev_hash);
             prop_assert_eq!(&event.hash, &chain::compute_hash(event));
+            // The reader's member-by-member hash of a stored event agrees.
+            prop_assert_eq!(&chain::stored_hash(event), &chain::compute_hash(event));
             prev_hash = event.hash.clone();
         }
     }

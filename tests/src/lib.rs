@@ -154,6 +154,17 @@ impl Server {
         self.base = wait_for_address(&self.log);
     }
 
+    /// Starts the server again on the same database (a new port), after
+    /// [`Server::kill`] or [`Server::terminate`].
+    pub fn restart(&mut self) {
+        self.spawn();
+    }
+
+    /// The SQLite database file this server serves, if it runs on SQLite.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        self.database.strip_prefix("sqlite://").map(PathBuf::from)
+    }
+
     /// Kills the server with SIGKILL and starts it again on the same
     /// database (a new port).
     pub fn kill_and_restart(&mut self) {

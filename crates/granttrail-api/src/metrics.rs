@@ -194,4 +194,16 @@ impl EventStore for MeteredStore {
     fn subscribe(&self) -> tokio::sync::watch::Receiver<i64> {
         self.inner.subscribe()
     }
+
+    fn writes_stopped(&self) -> Option<String> {
+        self.inner.writes_stopped()
+    }
+
+    fn positions_are_dense(&self) -> bool {
+        self.inner.positions_are_dense()
+    }
+
+    async fn mark_told(&self, position: i64) -> Result<(), StoreError> {
+        self.inner.mark_told(position).await
+    }
 }

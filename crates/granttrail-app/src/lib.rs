@@ -21,6 +21,7 @@
 mod auth;
 mod commands;
 mod error;
+mod log_check;
 mod projection;
 mod reads;
 
@@ -33,6 +34,7 @@ use tokio::sync::{Mutex, watch};
 pub use auth::{Caller, IssuedToken, TOKEN_CACHE_TTL, hash_secret};
 pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
+pub use log_check::LogReport;
 pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage};
 
 /// The clock the app judges "today" by (for the overdue flag).

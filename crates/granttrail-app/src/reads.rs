@@ -168,7 +168,13 @@ impl App {
                     .into(),
             ));
         }
-        Ok(self.store.read_all(after, limit).await?)
+        let events = self.store.read_all(after, limit).await?;
+        // Followers remember the last position they read; the store must
+        // never hand it out again, even after losing its newest commits.
+        if let Some(last) = events.last() {
+            self.store.mark_told(last.position).await?;
+        }
+        Ok(events)
     }
 
     /// Every project id, oldest first (for exports of the whole store).

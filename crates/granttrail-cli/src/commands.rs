@@ -345,14 +345,29 @@ async fn verify(app: &App) -> Result<ExitCode, String> {
             );
         }
     }
-    if broken == 0 {
+    let log = app.verify_log().await.map_err(|e| e.to_string())?;
+    for problem in &log.problems {
+        println!("BROKEN log: {problem}");
+    }
+    if log.findings > log.problems.len() {
         println!(
-            "ok: {} streams, {events} events, every hash chain intact",
+            "… and {} more findings in the log",
+            log.findings - log.problems.len()
+        );
+    }
+    if broken == 0 && log.findings == 0 {
+        println!(
+            "ok: {} streams, {events} events, every hash chain intact; the global log has no gap, \
+             no instant going back, no unknown actor and no undecodable event",
             ids.len()
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{broken} of {} streams are broken", ids.len());
+        println!(
+            "{broken} of {} streams are broken; {} findings in the global log",
+            ids.len(),
+            log.findings
+        );
         Ok(ExitCode::from(1))
     }
 }

@@ -19,6 +19,8 @@
 //! It does not decide anything about projects; it stores what it is given
 //! and computes the hash chain (`granttrail_store::chain`).
 
+mod file_guard;
+mod high_water;
 mod projections;
 mod rows;
 mod tokens;
@@ -65,6 +67,11 @@ pub struct SqliteStore {
     waiting: Arc<AtomicUsize>,
     /// Projection writes, committed by the writer between batches.
     saves: mpsc::Sender<writer::SaveJob>,
+    /// The database and WAL files as opened; writes stop if either is
+    /// deleted or replaced under the server.
+    guard: Arc<file_guard::FileGuard>,
+    /// The highest position followers were told, kept beside the file.
+    high_water: Arc<high_water::HighWater>,
 }
 
 /// Holds one count in the waiting-callers gauge for its lifetime.
@@ -125,6 +132,13 @@ impl SqliteStore {
             .run(&mut writer_connection)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating the database: {e}")))?;
+        let database_file = options.get_filename().to_path_buf();
+        // Migrating opened the WAL, so both files exist now.
+        let guard = Arc::new(
+            file_guard::FileGuard::watch(options.get_filename()).map_err(|e| {
+                StoreError::Unavailable(format!("cannot examine the database files: {e}"))
+            })?,
+        );
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -135,6 +149,16 @@ impl SqliteStore {
             .fetch_one(&readers)
             .await
             .map_err(unavailable)?;
+        // AUTOINCREMENT's counter: the highest position ever assigned, even
+        // if the newest events were removed by hand since.
+        let assigned: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'events'",
+        )
+        .fetch_one(&readers)
+        .await
+        .map_err(unavailable)?;
+        let high_water = high_water::HighWater::open(&database_file)?;
+        high_water.check_not_behind(last.max(assigned))?;
         let (committed_tx, committed) = watch::channel(last);
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
         let waiting = Arc::new(AtomicUsize::new(0));
@@ -146,6 +170,7 @@ impl SqliteStore {
             committed_tx,
             MAX_BATCH,
             waiting.clone(),
+            guard.clone(),
         ));
         Ok(SqliteStore {
             readers,
@@ -153,6 +178,8 @@ impl SqliteStore {
             committed,
             waiting,
             saves,
+            guard,
+            high_water: Arc::new(high_water),
         })
     }
 
@@ -332,5 +359,19 @@ impl EventStore for SqliteStore {
 
     fn subscribe(&self) -> watch::Receiver<i64> {
         self.committed.clone()
+    }
+
+    fn writes_stopped(&self) -> Option<String> {
+        self.guard.check().err()
+    }
+
+    async fn mark_told(&self, position: i64) -> Result<(), StoreError> {
+        self.high_water.raise(position).await
+    }
+
+    fn positions_are_dense(&self) -> bool {
+        // One writer assigns AUTOINCREMENT positions; a failed statement
+        // or transaction rolls its counter back with it.
+        true
     }
 }

@@ -39,6 +39,8 @@ use sqlx::{Connection, Either, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
+use crate::file_guard::FileGuard;
+
 /// The statement that inserts idempotency records given as its one
 /// parameter, a JSON array of rows (see [`idempotency_rows_json`]); keyed
 /// commands are few, so one parameter for them all is simplest.
@@ -113,12 +115,18 @@ pub(crate) async fn run(
     committed: watch::Sender<i64>,
     max_batch: usize,
     waiting: Arc<AtomicUsize>,
+    guard: Arc<FileGuard>,
 ) {
     let mut cache = HeadCache::default();
     // Whether the connection may be below `synchronous=FULL`: a projection
     // save lowered it since the last event commit (or nobody knows yet).
     let mut lowered = true;
     let mut batch = Vec::with_capacity(max_batch);
+    // The files are also looked at while no one writes, so a deleted WAL
+    // is noticed (and its commits rescued) even on an idle server.
+    let mut watch_files = tokio::time::interval(std::time::Duration::from_secs(1));
+    watch_files.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut rescued = false;
     loop {
         // Appends first: projections can always catch up a moment later.
         let first = tokio::select! {
@@ -127,10 +135,19 @@ pub(crate) async fn run(
                 Some(job) => job,
                 None => break,
             },
+            _ = watch_files.tick(), if !rescued => {
+                if guard.check().is_err() {
+                    rescued = rescue(&mut connection).await;
+                }
+                continue;
+            }
             save = saves.recv() => {
                 if let Some(save) = save {
                     lowered = true;
-                    let result = save_without_fsync(&mut connection, &save).await;
+                    let result = match guard.check() {
+                        Ok(()) => save_without_fsync(&mut connection, &save).await,
+                        Err(why) => Err(StoreError::Unavailable(why)),
+                    };
                     let _ = save.reply.send(result);
                 }
                 continue;
@@ -138,15 +155,29 @@ pub(crate) async fn run(
         };
         batch.push(first);
         gather(&mut queue, &mut batch, max_batch, &waiting).await;
-        let answers = match commit_batch(&mut connection, &batch, &mut cache, &mut lowered).await {
-            Ok(answers) => answers,
-            Err(error) => {
-                cache.invalidate();
-                tracing::error!(%error, jobs = batch.len(), "event store commit failed; nothing was written");
-                let failure = StoreError::Unavailable(error.to_string());
-                batch.iter().map(|_| Err(failure.clone())).collect()
-            }
+        // The files are checked before the commit (nothing goes into a
+        // deleted WAL) and after it, before anyone is told: a commit that
+        // raced a deletion is not acknowledged (its outcome is unknown).
+        let answers = match guard.check() {
+            Err(why) => refuse_all(&batch, &why),
+            Ok(()) => match commit_batch(&mut connection, &batch, &mut cache, &mut lowered).await {
+                Ok(answers) => match guard.check() {
+                    Ok(()) => answers,
+                    Err(why) => refuse_all(
+                        &batch,
+                        &format!("the outcome of this commit is unknown: {why}"),
+                    ),
+                },
+                Err(error) => {
+                    cache.invalidate();
+                    tracing::error!(%error, jobs = batch.len(), "event store commit failed; nothing was written");
+                    refuse_all(&batch, &error.to_string())
+                }
+            },
         };
+        if !rescued && guard.check().is_err() {
+            rescued = rescue(&mut connection).await;
+        }
         let mut last = None;
         for (job, answer) in batch.drain(..).zip(answers) {
             if let Ok(AppendOutcome::Appended(events)) = &answer {
@@ -159,6 +190,40 @@ pub(crate) async fn run(
             granttrail_store::advance_committed(&committed, position);
         }
     }
+}
+
+/// Copies what the writer committed into the database file itself, once
+/// its WAL was deleted or replaced under it.
+///
+/// The writer still holds the deleted WAL open, and every commit that was
+/// acknowledged before the deletion lives in it, not yet in the database
+/// file. A checkpoint reads those frames through the open descriptor and
+/// writes them into the database file (and syncs it), so a restart finds
+/// them. Returns whether the writer is done trying (it tries once).
+async fn rescue(connection: &mut SqliteConnection) -> bool {
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(FULL)")
+        .fetch_one(&mut *connection)
+        .await
+    {
+        Ok((busy, frames, copied)) => tracing::warn!(
+            busy,
+            frames,
+            copied,
+            "copied the deleted WAL's committed pages into the database file"
+        ),
+        Err(error) => tracing::error!(
+            %error,
+            "could not copy the deleted WAL into the database file; \
+             commits since the last checkpoint may be lost"
+        ),
+    }
+    true
+}
+
+/// The same refusal for every append of a batch.
+fn refuse_all(batch: &[Job], why: &str) -> Vec<Result<AppendOutcome, StoreError>> {
+    let failure = StoreError::Unavailable(why.to_owned());
+    batch.iter().map(|_| Err(failure.clone())).collect()
 }
 
 /// How long the writer waits for callers it expects back before it

@@ -94,6 +94,31 @@ pub trait EventStore: Send + Sync + 'static {
         }
     }
 
+    /// Records, durably, that the global log up to `position` is about to
+    /// be shown to a follower outside this process. A store that can lose
+    /// its newest commits (SQLite, whose WAL can be deleted) keeps the
+    /// highest such position and refuses to open below it, so positions
+    /// are never handed out twice. Stores whose positions cannot go back
+    /// need do nothing.
+    async fn mark_told(&self, position: i64) -> Result<(), StoreError> {
+        let _ = position;
+        Ok(())
+    }
+
+    /// Whether positions are assigned without gaps (one writer, as on
+    /// SQLite), so that a gap in the log means events went missing. On
+    /// PostgreSQL a rolled-back transaction leaves a gap in its sequence.
+    fn positions_are_dense(&self) -> bool {
+        false
+    }
+
+    /// Why this store refuses every write until an operator steps in (its
+    /// files were deleted or replaced under it), if it does. Readiness
+    /// reports it.
+    fn writes_stopped(&self) -> Option<String> {
+        None
+    }
+
     /// A notification channel carrying the last committed position, for
     /// followers of the global log that would rather wait than poll.
     fn subscribe(&self) -> tokio::sync::watch::Receiver<i64>;

@@ -24,6 +24,9 @@ pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
         tracing::warn!(%error, "not ready: the store does not answer");
         return unavailable("the database does not answer").into_response();
     }
+    if let Some(reason) = state.app.store().writes_stopped() {
+        return unavailable(&format!("writes are stopped: {reason}")).into_response();
+    }
     match (state.readiness)() {
         None => Json(json!({"status": "ready"})).into_response(),
         Some(reason) => unavailable(&reason).into_response(),

@@ -1,0 +1,154 @@
+//! The highest position followers of the global log have been told, kept
+//! beside the database (`DB-high-water`).
+//!
+//! A follower of the feed remembers the last position it read and asks
+//! for what comes after. If the database later loses its newest commits
+//! (a deleted WAL, a restore from an old copy), the writer would hand the
+//! same positions out again to new events, and every follower would skip
+//! them without a trace. So before a position is shown to anyone outside
+//! the process, this file records it durably; a server refuses to start
+//! on a database that ends below it (docs/deployment.md says what the
+//! operator does then). The file is written only when a follower reads
+//! further than before, never on the command path.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use granttrail_store::StoreError;
+use tokio::sync::Mutex;
+
+/// The mark and the file behind it.
+#[derive(Debug)]
+pub struct HighWater {
+    /// `None` for an in-memory database, which has nothing to protect.
+    path: Option<PathBuf>,
+    /// The position last written to the file; the lock orders writers, so
+    /// concurrent followers share one write.
+    told: Mutex<i64>,
+}
+
+impl HighWater {
+    /// The mark kept beside `database`, 0 when none was kept yet.
+    pub fn open(database: &Path) -> Result<HighWater, StoreError> {
+        let name = database.as_os_str();
+        if name.is_empty() || name == ":memory:" {
+            return Ok(HighWater {
+                path: None,
+                told: Mutex::new(0),
+            });
+        }
+        let mut path = name.to_owned();
+        path.push("-high-water");
+        let path = PathBuf::from(path);
+        let told = match std::fs::read_to_string(&path) {
+            Ok(text) => text.trim().parse::<i64>().map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "{} does not hold a position; it is written only by granttrail",
+                    path.display()
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        Ok(HighWater {
+            path: Some(path),
+            told: Mutex::new(told),
+        })
+    }
+
+    /// The highest position ever told to a follower.
+    pub fn told(&self) -> i64 {
+        self.told.try_lock().map_or(i64::MAX, |told| *told)
+    }
+
+    /// Refuses a database whose log ends (`last`, the highest position it
+    /// ever assigned) below what followers were told.
+    pub fn check_not_behind(&self, last: i64) -> Result<(), StoreError> {
+        let told = self.told();
+        if last >= told {
+            return Ok(());
+        }
+        let file = self
+            .path
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string());
+        Err(StoreError::Unavailable(format!(
+            "the database's global log ends at position {last}, but followers were already \
+             told of position {told} ({file}): committed events were lost. Starting would \
+             hand those positions out again and followers would skip the new events. \
+             Restore the database from a backup, or see docs/deployment.md \
+             (\"When the log is behind its high-water mark\")"
+        )))
+    }
+
+    /// Records durably that `position` is about to be shown to a follower.
+    pub async fn raise(&self, position: i64) -> Result<(), StoreError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        let mut told = self.told.lock().await;
+        if position <= *told {
+            return Ok(());
+        }
+        let written = tokio::task::spawn_blocking(move || write_durably(&path, position))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("writing the high-water mark: {e}")))?;
+        written
+            .map_err(|e| StoreError::Unavailable(format!("writing the high-water mark: {e}")))?;
+        *told = position;
+        Ok(())
+    }
+}
+
+/// Writes `position` to a new file, syncs it, renames it over `path` and
+/// syncs the directory, so the mark is either the old or the new one.
+fn write_durably(path: &Path, position: i64) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".new");
+    let temporary = PathBuf::from(temporary);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temporary)?;
+    file.write_all(format!("{position}\n").as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(directory)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_raised_mark_is_kept_and_a_database_behind_it_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("g.db");
+        let mark = HighWater::open(&database).unwrap();
+        assert_eq!(mark.told(), 0);
+        mark.raise(40).await.unwrap();
+        mark.raise(12).await.unwrap(); // never lowered
+        let reopened = HighWater::open(&database).unwrap();
+        assert_eq!(reopened.told(), 40);
+        assert!(reopened.check_not_behind(40).is_ok());
+        assert!(reopened.check_not_behind(41).is_ok());
+        let refused = reopened.check_not_behind(39).unwrap_err().to_string();
+        assert!(refused.contains("ends at position 39"), "{refused}");
+        assert!(refused.contains("told of position 40"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_keeps_no_mark() {
+        let mark = HighWater::open(Path::new(":memory:")).unwrap();
+        mark.raise(5).await.unwrap();
+        assert!(mark.check_not_behind(0).is_ok());
+    }
+}

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::problem::{InvalidField, Problem, unauthenticated};
+use crate::strict_json::{self, Fault, Refused};
 use crate::{ApiState, BODY_LIMIT};
 
 /// The caller, established from `Authorization: Bearer TOKEN`.
@@ -28,10 +29,10 @@ impl FromRequestParts<ApiState> for Authenticated {
         let secret = value
             .to_str()
             .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret)
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= 256)
             .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer TOKEN"))?;
@@ -116,8 +117,28 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                     Problem::malformed_json(format!("the body could not be read: {rejection}"))
                 }
             })?;
-        let value = serde_json::from_slice(&bytes)
-            .map_err(|e| Problem::malformed_json(format!("the body is not valid JSON: {e}")))?;
+        let value = strict_json::parse(&bytes).map_err(|refused| match refused {
+            Refused::Syntax(e) => Problem::malformed_json(format!("the body is not valid JSON: {e}")),
+            Refused::Fault(Fault::DuplicateKey { pointer }) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "duplicate-key",
+                "A member is named twice",
+                format!("{pointer}: this member appears more than once; send it once"),
+            )
+            .with_errors(vec![InvalidField {
+                pointer,
+                code: "duplicate-key".into(),
+                message: "this member appears more than once".into(),
+            }]),
+            Refused::Fault(Fault::UnsafeInteger { pointer }) => Problem::invalid(vec![InvalidField {
+                pointer,
+                code: "integer-out-of-range".into(),
+                message: format!(
+                    "integers must lie within ±{} (I-JSON, RFC 7493), so that every verifier reads them exactly",
+                    strict_json::MAX_SAFE_INTEGER
+                ),
+            }]),
+        })?;
         Ok(JsonBody { value })
     }
 }
@@ -152,47 +173,56 @@ fn quoted_name(message: &str) -> Option<&str> {
 pub fn read_command(kind: CommandKind, body: &Value) -> Result<Command, Problem> {
     let mut track = serde_path_to_error::Track::new();
     let deserializer = serde_path_to_error::Deserializer::new(body, &mut track);
-    match kind.read_body(deserializer) {
-        Ok(command) => Ok(command),
-        Err(error) => {
-            let path = track.path();
-            let mut pointer = pointer_of(&path);
-            let message = error.to_string();
-            if message.starts_with("unknown field") {
-                let field = quoted_name(&message).unwrap_or("?");
-                let token = format!("/{}", escape_token(field));
-                if !pointer.ends_with(&token) {
-                    pointer.push_str(&token);
-                }
-                let text = format!("'{field}' is not a field of this request; remove it");
-                return Err(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "unknown-field",
-                    "Unknown field",
-                    format!("{pointer}: {text}"),
-                )
-                .with_errors(vec![InvalidField {
-                    pointer,
-                    code: "unknown-field".into(),
-                    message: text,
-                }]));
-            }
-            let (code, text) = if message.starts_with("missing field") {
-                let field = quoted_name(&message).unwrap_or("?");
-                pointer.push_str(&format!("/{}", escape_token(field)));
-                ("required", format!("'{field}' is required"))
-            } else if message.starts_with("invalid type") {
-                ("invalid-type", message)
-            } else {
-                ("invalid-value", message)
-            };
-            Err(Problem::invalid(vec![InvalidField {
-                pointer,
-                code: code.into(),
-                message: text,
-            }]))
+    kind.read_body(deserializer)
+        .map_err(|error| body_problem(&track.path(), &error.to_string()))
+}
+
+/// Reads any other request body into `T` the same way as a command's:
+/// an unknown field is a 400 (`unknown-field`) with its pointer, anything
+/// else wrong a 422 with its pointer.
+pub fn read_body<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, Problem> {
+    let mut track = serde_path_to_error::Track::new();
+    let deserializer = serde_path_to_error::Deserializer::new(body, &mut track);
+    T::deserialize(deserializer).map_err(|error| body_problem(&track.path(), &error.to_string()))
+}
+
+/// The problem for a body serde could not read, at `path`.
+fn body_problem(path: &serde_path_to_error::Path, message: &str) -> Problem {
+    let mut pointer = pointer_of(path);
+    let message = message.to_owned();
+    if message.starts_with("unknown field") {
+        let field = quoted_name(&message).unwrap_or("?");
+        let token = format!("/{}", escape_token(field));
+        if !pointer.ends_with(&token) {
+            pointer.push_str(&token);
         }
+        let text = format!("'{field}' is not a field of this request; remove it");
+        return Problem::new(
+            StatusCode::BAD_REQUEST,
+            "unknown-field",
+            "Unknown field",
+            format!("{pointer}: {text}"),
+        )
+        .with_errors(vec![InvalidField {
+            pointer,
+            code: "unknown-field".into(),
+            message: text,
+        }]);
     }
+    let (code, text) = if message.starts_with("missing field") {
+        let field = quoted_name(&message).unwrap_or("?");
+        pointer.push_str(&format!("/{}", escape_token(field)));
+        ("required", format!("'{field}' is required"))
+    } else if message.starts_with("invalid type") {
+        ("invalid-type", message)
+    } else {
+        ("invalid-value", message)
+    };
+    Problem::invalid(vec![InvalidField {
+        pointer,
+        code: code.into(),
+        message: text,
+    }])
 }
 
 /// `If-Match` and `Idempotency-Key`, as the command path needs them.
@@ -272,17 +302,32 @@ impl Preconditions {
     }
 }
 
+/// Whether `raw` is a UUID in its one canonical form: 36 characters,
+/// hyphenated 8-4-4-4-12 (hex digits in either case). `urn:uuid:`, braces
+/// and the 32-digit form name the same id another way, and one id must
+/// have one spelling (in logs, caches and idempotency fingerprints).
+pub fn is_canonical_id(raw: &str) -> bool {
+    raw.len() == 36
+        && raw.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
 /// A path segment that must be a project (or token) id.
 pub fn parse_id(raw: &str) -> Result<Uuid, Problem> {
-    raw.parse().map_err(|_| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found",
-            format!(
-                "'{}' is not an id",
-                raw.chars().take(80).collect::<String>()
-            ),
-        )
-    })
+    Some(raw)
+        .filter(|r| is_canonical_id(r))
+        .and_then(|r| r.parse().ok())
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!(
+                    "'{}' is not an id",
+                    raw.chars().take(80).collect::<String>()
+                ),
+            )
+        })
 }

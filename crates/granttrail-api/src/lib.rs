@@ -23,6 +23,7 @@ mod extract;
 pub mod metrics;
 pub mod problem;
 mod routes;
+mod strict_json;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,10 +70,31 @@ impl ApiState {
     }
 }
 
+/// The longest `X-Request-Id` a client may choose; it goes into every log
+/// line of the request.
+pub const MAX_REQUEST_ID: usize = 128;
+
+/// Removes a client's `X-Request-Id` that is empty, longer than
+/// [`MAX_REQUEST_ID`] or not visible ASCII, so that a new one is made
+/// instead of a 400 KB id being echoed into the logs.
+async fn drop_unfit_request_id(mut request: Request) -> Request {
+    let fit = request.headers().get(&REQUEST_ID).map(|id| {
+        let bytes = id.as_bytes();
+        !bytes.is_empty() && bytes.len() <= MAX_REQUEST_ID && bytes.iter().all(u8::is_ascii_graphic)
+    });
+    if fit == Some(false) {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
+}
+
 /// The whole HTTP API.
 pub fn router(state: ApiState) -> Router {
     let metrics = state.metrics.clone();
     routes::all(state)
+        // Bodies are bounded by the bytes read, however they arrive
+        // (Content-Length or chunked): JsonBody answers 413 past this.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             metrics::record,
@@ -95,6 +117,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unfit_request_id))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),

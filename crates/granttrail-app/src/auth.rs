@@ -68,6 +68,15 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Whether `org` is spelled as organisation ids (and codes) are.
+fn is_org_id(org: &str) -> bool {
+    org.len() <= 64
+        && org
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
+        && org.chars().any(|ch| ch != '.')
+}
+
 impl App {
     /// Creates a token. Executors must name their organisation; other
     /// roles must not.
@@ -85,7 +94,21 @@ impl App {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(bad("a token needs a name of 1 to 200 characters"));
         }
+        if name.chars().any(char::is_control) {
+            return Err(bad("a token's name may not contain control characters"));
+        }
         let org_id = org_id.map(str::trim).filter(|o| !o.is_empty());
+        // The same rule as a project's executor org_id (a code): ASCII
+        // letters, digits, '_', '-' and '.', at most 64, not only dots. So
+        // no NUL, no lookalike letters, and a token's organisation is one
+        // a project can name.
+        if let Some(org) = org_id
+            && !is_org_id(org)
+        {
+            return Err(bad(
+                "an organisation id is 1 to 64 ASCII letters, digits, '_', '-' or '.', not only dots",
+            ));
+        }
         match (role, org_id) {
             (Role::Executor, None) => {
                 return Err(bad("an executor token needs an organisation (--org)"));

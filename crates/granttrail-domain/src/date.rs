@@ -30,6 +30,11 @@ impl BusinessDate {
         if !well_formed {
             return Err(format!("'{text}' is not a date in the form YYYY-MM-DD"));
         }
+        // There is no year 0 in the calendar people write dates in (ISO
+        // 8601 would read 0000 as 1 BC).
+        if text.starts_with("0000") {
+            return Err(format!("'{text}' is before year 1"));
+        }
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map(Self)
             .map_err(|_| format!("'{text}' is not a calendar date (no such day)"))
@@ -79,6 +84,16 @@ mod tests {
         assert_eq!(
             BusinessDate::parse("2024-02-29").unwrap().to_string(),
             "2024-02-29"
+        );
+    }
+
+    #[test]
+    fn dates_begin_at_year_one() {
+        let err = BusinessDate::parse("0000-01-01").unwrap_err();
+        assert!(err.contains("before year 1"), "{err}");
+        assert_eq!(
+            BusinessDate::parse("0001-01-01").unwrap().to_string(),
+            "0001-01-01"
         );
     }
 }

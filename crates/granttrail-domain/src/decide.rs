@@ -521,6 +521,14 @@ impl Checks {
                 "invalid-key",
                 format!("'{key}' may only contain letters, digits, '_', '-' and '.'"),
             );
+        } else if !key.is_empty() && key.chars().all(|ch| ch == '.') {
+            // `.` and `..` name directories wherever a code becomes part
+            // of a path (export file names, URLs).
+            self.fail(
+                pointer,
+                "invalid-key",
+                format!("'{key}' is only dots; a code needs a letter or digit"),
+            );
         }
         key
     }

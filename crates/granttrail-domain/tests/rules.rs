@@ -79,6 +79,15 @@ fn indicator_keys_must_be_unique() {
 }
 
 #[test]
+fn a_code_of_only_dots_is_refused() {
+    for dots in [".", "..", "..."] {
+        given(vec![])
+            .when(sign_with("/code", json!(dots)))
+            .then_invalid_at("/code", &["only dots"]);
+    }
+}
+
+#[test]
 fn indicator_targets_must_not_be_negative() {
     given(vec![])
         .when(sign_with("/indicators/0/target", json!(-1)))

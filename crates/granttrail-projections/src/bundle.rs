@@ -57,10 +57,23 @@ pub fn audit_csv(rows: &[AuditRow], with_header: bool) -> Result<String, csv::Er
         writer.write_record(CSV_HEADER)?;
     }
     for row in rows {
-        writer.write_record(row.csv_record())?;
+        writer.write_record(row.csv_record().map(neutralised))?;
     }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;
     Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+}
+
+/// A cell a spreadsheet will not run as a formula (OWASP CSV injection):
+/// text starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets
+/// a leading `'`, which spreadsheets show as text and do not evaluate.
+/// Free text comes from users (names, reasons, findings), and the audit
+/// CSV is opened by exactly the people such a formula would target.
+fn neutralised(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -529,12 +529,43 @@ fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
     ENVIRONMENT.get_or_init(|| {
         let mut env = Environment::new();
+        env.set_formatter(markdown_safe_formatter);
         // Templates are compiled into the binary; adding them cannot fail
         // unless they are malformed, which the snapshot tests would show.
         let _ = env.add_template("report.md", include_str!("../templates/report.md.j2"));
         let _ = env.add_template("report.html", include_str!("../templates/report.html.j2"));
         env
     })
+}
+
+/// Markdown may carry raw HTML, which most renderers pass through: a
+/// `<script>` or `<img onerror=…>` in a finding or a name would run
+/// wherever the Markdown report is shown. So text interpolated into the
+/// Markdown template has `&`, `<` and `>` written as entities (which every
+/// renderer shows as the characters); quotes stay as they are, to keep the
+/// Markdown readable as text. Other templates escape as minijinja does
+/// (HTML for `.html`).
+fn markdown_safe_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    use std::fmt::Write;
+    if state.name().ends_with(".md")
+        && !value.is_safe()
+        && let Some(text) = value.as_str()
+    {
+        for c in text.chars() {
+            match c {
+                '&' => out.write_str("&amp;")?,
+                '<' => out.write_str("&lt;")?,
+                '>' => out.write_str("&gt;")?,
+                c => out.write_char(c)?,
+            }
+        }
+        return Ok(());
+    }
+    minijinja::escape_formatter(out, state, value)
 }
 
 impl Report {

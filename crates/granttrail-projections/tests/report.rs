@@ -181,3 +181,39 @@ fn the_audit_trail_has_one_row_per_event_with_every_change() {
     assert!(rows.iter().all(|r| r.hash.len() == 64));
     insta::assert_json_snapshot!("seed_audit_trail", rows);
 }
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+    let mut events = seed_stored(2);
+    events[0].actor.name = "=HYPERLINK(\"http://evil\",\"点我\")".into();
+    events[1].actor.name = "@SUM(1+1)".into();
+    let csv = granttrail_projections::audit_csv(&audit_trail(&events).unwrap(), true).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let names: Vec<String> = reader.records().map(|r| r.unwrap()[4].to_owned()).collect();
+    assert_eq!(
+        names,
+        ["'=HYPERLINK(\"http://evil\",\"点我\")", "'@SUM(1+1)"]
+    );
+    for cell in csv.lines().flat_map(|l| l.split(',')) {
+        assert!(!cell.starts_with(['=', '+', '@']), "{cell}");
+    }
+}
+
+#[test]
+fn raw_html_in_free_text_is_escaped_in_the_markdown_report() {
+    let mut events = seed_stored(6);
+    events[0].data["title"] =
+        Value::from("<script>alert(1)</script> & <img src=x onerror=alert(2)>");
+    let markdown = build_report(&events, Lang::ZhCn)
+        .unwrap()
+        .to_markdown()
+        .unwrap();
+    assert!(!markdown.contains("<script>"), "{markdown}");
+    assert!(!markdown.contains("<img"), "{markdown}");
+    assert!(
+        markdown.contains(
+            "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(2)&gt;"
+        ),
+        "{markdown}"
+    );
+}

@@ -34,6 +34,7 @@ macro_rules! store_conformance_tests {
             a_conflict_in_a_batch_fails_alone,
             idempotent_retry_appends_nothing,
             project_codes_are_unique,
+            project_codes_compare_without_case,
             concurrent_code_reservations_have_one_winner,
             reads_see_acknowledged_writes,
             global_log_is_in_commit_order,
@@ -279,6 +280,24 @@ fn signing_with_code(code: &str) -> AppendRequest {
     let mut request = append(new_stream(), ExpectedVersion::NoStream);
     request.reserve_code = Some(code.into());
     request
+}
+
+/// `JT-1` and `jt-1` are one code: the second reservation is refused and
+/// names the project holding the first.
+pub async fn project_codes_compare_without_case<S: EventStore + ?Sized>(store: Arc<S>) {
+    let first = signing_with_code("JT-CASE-1");
+    let holder = first.stream_id;
+    appended(&*store, first).await;
+    let second = signing_with_code("jt-case-1");
+    let loser = second.stream_id;
+    assert_eq!(
+        store.append(second).await,
+        Err(StoreError::DuplicateCode {
+            code: "jt-case-1".into(),
+            holder
+        })
+    );
+    assert_eq!(store.stream_head(loser).await.unwrap(), None);
 }
 
 /// A project code belongs to one project; a refused signing leaves no trace.

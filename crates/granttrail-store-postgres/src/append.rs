@@ -164,7 +164,7 @@ async fn check(tx: &mut PgConnection, request: &AppendRequest) -> Result<Checked
 }
 
 async fn code_holder(connection: &mut PgConnection, code: &str) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar("SELECT stream_id FROM project_codes WHERE code = $1")
+    sqlx::query_scalar("SELECT stream_id FROM project_codes WHERE lower(code) = lower($1)")
         .bind(code)
         .fetch_one(connection)
         .await

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::ApiState;
-use crate::extract::{Authenticated, JsonBody, parse_id};
+use crate::extract::{Authenticated, JsonBody, parse_id, read_body};
 use crate::problem::{ApiResult, InvalidField, Problem};
 
 fn admin_only(caller: &granttrail_app::Caller) -> Result<(), Problem> {
@@ -45,13 +45,7 @@ pub(super) async fn create_token(
     body: JsonBody,
 ) -> ApiResult<Response> {
     admin_only(&caller)?;
-    let request: NewToken = serde_json::from_value(body.value).map_err(|e| {
-        Problem::invalid(vec![InvalidField {
-            pointer: String::new(),
-            code: "invalid-value".into(),
-            message: e.to_string(),
-        }])
-    })?;
+    let request: NewToken = read_body(&body.value)?;
     let role = Role::parse(&request.role).ok_or_else(|| {
         Problem::invalid(vec![InvalidField {
             pointer: "/role".into(),

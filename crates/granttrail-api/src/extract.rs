@@ -14,6 +14,18 @@ use crate::problem::{InvalidField, Problem, unauthenticated};
 use crate::strict_json::{self, Fault, Refused};
 use crate::{ApiState, BODY_LIMIT};
 
+/// The secret of an `Authorization: Bearer TOKEN` header. The scheme is
+/// case-insensitive (RFC 9110 §11.1).
+pub fn bearer_secret(value: &http::HeaderValue) -> Option<&str> {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+}
+
 /// The caller, established from `Authorization: Bearer TOKEN`.
 pub struct Authenticated(pub Caller);
 
@@ -26,17 +38,11 @@ impl FromRequestParts<ApiState> for Authenticated {
                 "send Authorization: Bearer TOKEN (see granttrail token create)",
             ));
         };
-        let secret = value
-            .to_str()
-            .ok()
-            // The scheme is case-insensitive (RFC 9110 §11.1).
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, secret)| secret)
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && s.len() <= 256)
+        let secret = bearer_secret(value)
             .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer TOKEN"))?;
-        Ok(Authenticated(state.app.authenticate(secret).await?))
+        let caller = state.app.authenticate(secret).await?;
+        tracing::Span::current().record("token_id", caller.actor.id.as_str());
+        Ok(Authenticated(caller))
     }
 }
 

@@ -56,6 +56,9 @@ pub struct ApiState {
     /// How often an idle live feed (SSE) sends a comment, so proxies and
     /// clients can tell a quiet feed from a dead connection.
     pub heartbeat: std::time::Duration,
+    /// How often a live feed asks again whether its token still
+    /// authenticates; a revoked or expired token's feed ends.
+    pub token_recheck: std::time::Duration,
 }
 
 impl ApiState {
@@ -66,6 +69,7 @@ impl ApiState {
             metrics,
             readiness: Arc::new(|| None),
             heartbeat: std::time::Duration::from_secs(15),
+            token_recheck: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -88,6 +92,21 @@ async fn drop_unfit_request_id(mut request: Request) -> Request {
     request
 }
 
+/// Logs every 401 and 403 (who was refused what), inside the request's
+/// span, which names the route, the request id and, when the token was
+/// recognised, its id; never the secret.
+async fn audit_refusals(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {
+        tracing::warn!(target: "granttrail::audit", status = status.as_u16(), "request refused");
+    }
+    response
+}
+
 /// The whole HTTP API.
 pub fn router(state: ApiState) -> Router {
     let metrics = state.metrics.clone();
@@ -99,6 +118,7 @@ pub fn router(state: ApiState) -> Router {
             metrics,
             metrics::record,
         ))
+        .layer(axum::middleware::from_fn(audit_refusals))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let route = request
@@ -112,7 +132,14 @@ pub fn router(state: ApiState) -> Router {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-")
                     .to_owned();
-                tracing::info_span!("request", method = %request.method(), route, request_id)
+                // token_id is filled in once the bearer token is known.
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    route,
+                    request_id,
+                    token_id = tracing::field::Empty
+                )
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use granttrail_store::{Actor, Role, TokenRecord, now_micros};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -85,6 +86,7 @@ impl App {
         name: &str,
         role: Role,
         org_id: Option<&str>,
+        expires_at: Option<DateTime<Utc>>,
     ) -> Result<IssuedToken, AppError> {
         let name = name.trim();
         let bad = |message: &str| AppError::BadParameter {
@@ -116,6 +118,17 @@ impl App {
             (Role::Executor, Some(_)) | (_, None) => {}
             (_, Some(_)) => return Err(bad("only executor tokens belong to an organisation")),
         }
+        if let Some(at) = expires_at
+            && at <= now_micros()
+        {
+            return Err(AppError::BadParameter {
+                parameter: "expires_at".to_owned(),
+                message: format!(
+                    "{} has passed; a token's expiry lies in the future",
+                    granttrail_store::format_instant(&at)
+                ),
+            });
+        }
         let secret = format!("gt_{}", hex::encode(rand::random::<[u8; 32]>()));
         let record = TokenRecord {
             id: Uuid::now_v7(),
@@ -125,8 +138,17 @@ impl App {
             secret_hash: hash_secret(&secret),
             created_at: now_micros(),
             revoked_at: None,
+            expires_at,
         };
         self.tokens.create_token(&record).await?;
+        tracing::info!(
+            target: "granttrail::audit",
+            token_id = %record.id,
+            role = record.role.as_str(),
+            org_id = record.org_id.as_deref().unwrap_or("-"),
+            expires_at = record.expires_at.as_ref().map(granttrail_store::format_instant).unwrap_or_default(),
+            "token created"
+        );
         Ok(IssuedToken { record, secret })
     }
 
@@ -139,6 +161,7 @@ impl App {
     pub async fn revoke_token(&self, id: Uuid) -> Result<(), AppError> {
         self.token_cache.forget(id);
         if self.tokens.revoke_token(id, now_micros()).await? {
+            tracing::info!(target: "granttrail::audit", token_id = %id, "token revoked");
             Ok(())
         } else {
             Err(AppError::NotFound)
@@ -156,25 +179,35 @@ impl App {
         if let Some(caller) = self.token_cache.get(&hash) {
             return Ok(caller);
         }
-        match self.tokens.find_token(&hash).await? {
-            Some(token) => {
-                let caller = Caller::from_token(&token);
-                self.token_cache.put(hash, token.id, caller.clone());
-                Ok(caller)
-            }
-            None => Err(AppError::Unauthenticated),
+        let Some(token) = self.tokens.find_token(&hash).await? else {
+            tracing::info!(target: "granttrail::audit", "token refused: unknown");
+            return Err(AppError::Unauthenticated);
+        };
+        let refused = if token.revoked_at.is_some() {
+            Some("revoked")
+        } else if token.expires_at.is_some_and(|at| at <= now_micros()) {
+            Some("expired")
+        } else {
+            None
+        };
+        if let Some(reason) = refused {
+            tracing::info!(target: "granttrail::audit", token_id = %token.id, reason, "token refused");
+            return Err(AppError::Unauthenticated);
         }
+        let caller = Caller::from_token(&token);
+        self.token_cache
+            .put(hash, token.id, caller.clone(), token.expires_at);
+        Ok(caller)
     }
 
     /// Whether any live admin token exists (the server tells a first-time
     /// operator how to make one).
     pub async fn has_admin_token(&self) -> Result<bool, AppError> {
-        Ok(self
-            .tokens
-            .list_tokens()
-            .await?
-            .iter()
-            .any(|t| t.role == Role::Admin && t.revoked_at.is_none()))
+        Ok(self.tokens.list_tokens().await?.iter().any(|t| {
+            t.role == Role::Admin
+                && t.revoked_at.is_none()
+                && t.expires_at.is_none_or(|at| at > now_micros())
+        }))
     }
 }
 
@@ -187,7 +220,17 @@ pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
 /// insert and never await.
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    entries: Mutex<HashMap<String, (Uuid, Caller, Instant)>>,
+    /// By secret hash: the token id, the caller, when the entry was made,
+    /// and when the token expires (an entry never outlives its token).
+    entries: Mutex<HashMap<String, CachedToken>>,
+}
+
+/// One remembered token.
+struct CachedToken {
+    id: Uuid,
+    caller: Caller,
+    cached_at: Instant,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// Bounds the cache; past it, it starts over.
@@ -196,22 +239,30 @@ const MAX_CACHED_TOKENS: usize = 10_000;
 impl TokenCache {
     fn get(&self, hash: &str) -> Option<Caller> {
         let entries = self.entries.lock().ok()?;
-        let (_, caller, at) = entries.get(hash)?;
-        (at.elapsed() < TOKEN_CACHE_TTL).then(|| caller.clone())
+        let entry = entries.get(hash)?;
+        let fresh = entry.cached_at.elapsed() < TOKEN_CACHE_TTL
+            && entry.expires_at.is_none_or(|at| at > now_micros());
+        fresh.then(|| entry.caller.clone())
     }
 
-    fn put(&self, hash: String, id: Uuid, caller: Caller) {
+    fn put(&self, hash: String, id: Uuid, caller: Caller, expires_at: Option<DateTime<Utc>>) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_CACHED_TOKENS {
                 entries.clear();
             }
-            entries.insert(hash, (id, caller, Instant::now()));
+            let entry = CachedToken {
+                id,
+                caller,
+                cached_at: Instant::now(),
+                expires_at,
+            };
+            entries.insert(hash, entry);
         }
     }
 
     fn forget(&self, id: Uuid) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, (token, _, _)| *token != id);
+            entries.retain(|_, entry| entry.id != id);
         }
     }
 }

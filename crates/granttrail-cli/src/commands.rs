@@ -97,6 +97,7 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
     let lagging = app.clone();
     let mut state = ApiState::new(app, metrics);
     state.heartbeat = Duration::from_secs(settings.sse_heartbeat_seconds.max(1));
+    state.token_recheck = Duration::from_secs(settings.sse_token_recheck_seconds.max(1));
     state.readiness = Arc::new(move || {
         let behind = lagging.projection_behind();
         (behind > max_lag).then(|| format!("the project list is {behind} events behind the log"))
@@ -146,12 +147,24 @@ async fn shutdown_signal() {
 
 async fn token(app: &App, action: TokenAction) -> Result<ExitCode, String> {
     match action {
-        TokenAction::Create { role, name, org } => {
+        TokenAction::Create {
+            role,
+            name,
+            org,
+            expires_at,
+        } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 format!("'{role}' is not a role (admin, staff, auditor, executor)")
             })?;
+            let expires_at = expires_at
+                .map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(&t)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|_| format!("'{t}' is not an RFC 3339 instant"))
+                })
+                .transpose()?;
             let issued = app
-                .create_token(&name, role, org.as_deref())
+                .create_token(&name, role, org.as_deref(), expires_at)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", issued.secret);

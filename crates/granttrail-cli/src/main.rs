@@ -119,6 +119,10 @@ enum TokenAction {
         /// The organisation of an executor token.
         #[arg(long)]
         org: Option<String>,
+        /// When the token stops working (RFC 3339, e.g.
+        /// 2027-06-30T00:00:00Z); without it, it works until revoked.
+        #[arg(long)]
+        expires_at: Option<String>,
     },
     /// List tokens (never their secrets).
     List,

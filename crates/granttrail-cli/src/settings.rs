@@ -28,6 +28,9 @@ pub struct Settings {
     pub signing_key_file: String,
     /// Seconds between heartbeat comments on an idle live feed (SSE).
     pub sse_heartbeat_seconds: u64,
+    /// Seconds between a live feed's checks that its token still
+    /// authenticates (revoked or expired tokens' feeds end).
+    pub sse_token_recheck_seconds: u64,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             shutdown_grace_seconds: 30,
             signing_key_file: "data/signing-key".into(),
             sse_heartbeat_seconds: 15,
+            sse_token_recheck_seconds: 5,
         }
     }
 }
@@ -82,6 +86,7 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "shutdown_grace_seconds",
             "signing_key_file",
             "sse_heartbeat_seconds",
+            "sse_token_recheck_seconds",
         ]))
         .merge(Serialized::defaults(flags))
         .extract()

@@ -15,7 +15,7 @@ use crate::{PostgresStore, unavailable};
 impl TokenStore for PostgresStore {
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token.id)
         .bind(&token.name)
@@ -23,6 +23,7 @@ impl TokenStore for PostgresStore {
         .bind(&token.org_id)
         .bind(&token.secret_hash)
         .bind(format_instant(&token.created_at))
+        .bind(token.expires_at.as_ref().map(format_instant))
         .execute(self.pool())
         .await
         .map_err(unavailable)?;
@@ -31,8 +32,8 @@ impl TokenStore for PostgresStore {
 
     async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         let row: Option<granttrail_store::TokenColumns> = sqlx::query_as(
-            "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at FROM tokens \
-             WHERE secret_hash = $1 AND revoked_at IS NULL",
+            "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at FROM tokens \
+             WHERE secret_hash = $1",
         )
         .bind(secret_hash)
         .fetch_optional(self.pool())
@@ -43,7 +44,7 @@ impl TokenStore for PostgresStore {
 
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         let rows: Vec<granttrail_store::TokenColumns> = sqlx::query_as(
-            "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at FROM tokens ORDER BY created_at DESC, id",
+            "SELECT id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at FROM tokens ORDER BY created_at DESC, id",
         )
         .fetch_all(self.pool())
         .await

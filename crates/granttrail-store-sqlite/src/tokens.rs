@@ -9,7 +9,7 @@ use crate::{SqliteStore, unavailable};
 
 macro_rules! token_columns {
     () => {
-        "id, name, role, org_id, secret_hash, created_at, revoked_at"
+        "id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at"
     };
 }
 
@@ -17,8 +17,8 @@ macro_rules! token_columns {
 impl TokenStore for SqliteStore {
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .bind(token.id)
         .bind(&token.name)
@@ -26,6 +26,7 @@ impl TokenStore for SqliteStore {
         .bind(&token.org_id)
         .bind(&token.secret_hash)
         .bind(format_instant(&token.created_at))
+        .bind(token.expires_at.as_ref().map(format_instant))
         .execute(self.pool())
         .await
         .map_err(unavailable)?;
@@ -36,7 +37,7 @@ impl TokenStore for SqliteStore {
         let sql = concat!(
             "SELECT ",
             token_columns!(),
-            " FROM tokens WHERE secret_hash = ?1 AND revoked_at IS NULL"
+            " FROM tokens WHERE secret_hash = ?1"
         );
         let row: Option<granttrail_store::TokenColumns> = sqlx::query_as(sql)
             .bind(secret_hash)

@@ -58,6 +58,10 @@ pub struct TokenRecord {
     pub created_at: DateTime<Utc>,
     /// When it was revoked; revoked tokens authenticate nobody.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops authenticating anyone by itself, if it was given an
+    /// expiry when it was made.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Where tokens live; implemented by each backend beside its events.
@@ -65,7 +69,8 @@ pub struct TokenRecord {
 pub trait TokenStore: Send + Sync + 'static {
     /// Stores a new token record.
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
-    /// The live (not revoked) token with this secret hash.
+    /// The token with this secret hash, live, revoked or expired: the app
+    /// decides, and names the token when it refuses it.
     async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
     /// Every token, newest first.
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
@@ -74,7 +79,8 @@ pub trait TokenStore: Send + Sync + 'static {
 }
 
 /// A token row as both sqlx backends read it: id, name, role, org_id,
-/// secret_hash, created_at, revoked_at (instants as RFC 3339 text).
+/// secret_hash, created_at, revoked_at, expires_at (instants as RFC 3339
+/// text).
 pub type TokenColumns = (
     Uuid,
     String,
@@ -83,34 +89,13 @@ pub type TokenColumns = (
     String,
     String,
     Option<String>,
+    Option<String>,
 );
 
 impl TokenRecord {
     /// A record from a [`TokenColumns`] row.
     pub fn from_row(row: TokenColumns) -> Result<TokenRecord, StoreError> {
-        let (id, name, role, org_id, secret_hash, created_at, revoked_at) = row;
-        TokenRecord::from_columns(
-            id,
-            name,
-            &role,
-            org_id,
-            secret_hash,
-            &created_at,
-            revoked_at.as_deref(),
-        )
-    }
-
-    /// A record from its stored columns (instants as RFC 3339 text), as
-    /// every backend keeps them.
-    pub fn from_columns(
-        id: Uuid,
-        name: String,
-        role: &str,
-        org_id: Option<String>,
-        secret_hash: String,
-        created_at: &str,
-        revoked_at: Option<&str>,
-    ) -> Result<TokenRecord, StoreError> {
+        let (id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at) = row;
         let instant = |text: &str| {
             DateTime::parse_from_rfc3339(text)
                 .map(|t| t.with_timezone(&Utc))
@@ -119,13 +104,14 @@ impl TokenRecord {
         Ok(TokenRecord {
             id,
             name,
-            role: Role::parse(role).ok_or_else(|| {
+            role: Role::parse(&role).ok_or_else(|| {
                 StoreError::Unavailable(format!("token {id} has unknown role {role}"))
             })?,
             org_id,
             secret_hash,
-            created_at: instant(created_at)?,
-            revoked_at: revoked_at.map(instant).transpose()?,
+            created_at: instant(&created_at)?,
+            revoked_at: revoked_at.as_deref().map(instant).transpose()?,
+            expires_at: expires_at.as_deref().map(instant).transpose()?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! audit-trail export.
 
 use std::convert::Infallible;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Body;
@@ -18,7 +18,7 @@ use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
 
 use crate::ApiState;
-use crate::extract::{Authenticated, StrictQuery};
+use crate::extract::{Authenticated, StrictQuery, bearer_secret};
 use crate::problem::{ApiResult, Problem};
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,7 +84,14 @@ pub(super) async fn stream(
     // Refuse before streaming starts (executors), so the error is a problem.
     state.app.global_events(&caller, after, 1).await?;
     let heartbeat = state.heartbeat;
-    let events = follow(state, caller, after);
+    // The stream outlives the request's authentication: it asks again
+    // every `token_recheck`, and ends once the token is revoked or expired.
+    let secret = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(bearer_secret)
+        .unwrap_or_default()
+        .to_owned();
+    let events = follow(state, caller, secret, after);
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::new().interval(heartbeat))
         .into_response())
@@ -95,13 +102,30 @@ pub(super) async fn stream(
 fn follow(
     state: ApiState,
     caller: granttrail_app::Caller,
+    secret: String,
     after: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let commits = state.app.store().subscribe();
+    let checked = Instant::now();
     stream::unfold(
-        (state, caller, after, commits, Vec::<StoredEvent>::new()),
-        |(state, caller, mut after, mut commits, mut pending)| async move {
+        (
+            state,
+            caller,
+            after,
+            commits,
+            Vec::<StoredEvent>::new(),
+            secret,
+            checked,
+        ),
+        |(state, caller, mut after, mut commits, mut pending, secret, mut checked)| async move {
             loop {
+                if checked.elapsed() >= state.token_recheck {
+                    if state.app.authenticate(&secret).await.is_err() {
+                        tracing::info!(target: "granttrail::audit", token_id = %caller.actor.id, "live feed closed: its token no longer authenticates");
+                        return None;
+                    }
+                    checked = Instant::now();
+                }
                 if !pending.is_empty() {
                     let next = pending.remove(0);
                     after = next.position;
@@ -110,7 +134,10 @@ fn follow(
                         .event(next.event_type.clone())
                         .json_data(&next)
                         .unwrap_or_else(|_| Event::default().comment("unencodable event"));
-                    return Some((Ok(event), (state, caller, after, commits, pending)));
+                    return Some((
+                        Ok(event),
+                        (state, caller, after, commits, pending, secret, checked),
+                    ));
                 }
                 match state.app.global_events(&caller, after, 500).await {
                     Ok(page) if !page.is_empty() => pending = page,

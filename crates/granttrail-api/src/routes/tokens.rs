@@ -32,11 +32,14 @@ struct NewToken {
     role: String,
     #[serde(default)]
     org_id: Option<String>,
+    /// RFC 3339; the token authenticates nobody from then on.
+    #[serde(default)]
+    expires_at: Option<String>,
 }
 
 /// Create a token; the secret is in this response only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
-    request_body(content = Object, content_type = "application/json", description = "name, role (admin|staff|auditor|executor), org_id (executors only)"),
+    request_body(content = Object, content_type = "application/json", description = "name, role (admin|staff|auditor|executor), org_id (executors only), expires_at (RFC 3339, optional)"),
     responses((status = 201, description = "{id, name, role, org_id, token}"), (status = 403, description = "forbidden")),
     security(("bearer" = [])))]
 pub(super) async fn create_token(
@@ -56,16 +59,33 @@ pub(super) async fn create_token(
             ),
         }])
     })?;
+    let expires_at = request
+        .expires_at
+        .as_deref()
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    Problem::invalid(vec![InvalidField {
+                        pointer: "/expires_at".into(),
+                        code: "invalid-value".into(),
+                        message: format!("'{text}' is not an RFC 3339 instant"),
+                    }])
+                })
+        })
+        .transpose()?;
     let issued = state
         .app
-        .create_token(&request.name, role, request.org_id.as_deref())
+        .create_token(&request.name, role, request.org_id.as_deref(), expires_at)
         .await?;
+    tracing::info!(target: "granttrail::audit", token_id = %issued.record.id, created_by = %caller.actor.id, "token created over the API");
     let body = json!({
         "id": issued.record.id,
         "name": issued.record.name,
         "role": issued.record.role,
         "org_id": issued.record.org_id,
         "created_at": granttrail_store::format_instant(&issued.record.created_at),
+        "expires_at": issued.record.expires_at.as_ref().map(granttrail_store::format_instant),
         "token": issued.secret,
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -94,6 +114,8 @@ pub(super) async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     admin_only(&caller)?;
-    state.app.revoke_token(parse_id(&id)?).await?;
+    let id = parse_id(&id)?;
+    state.app.revoke_token(id).await?;
+    tracing::info!(target: "granttrail::audit", token_id = %id, revoked_by = %caller.actor.id, "token revoked over the API");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -18,6 +18,7 @@ use granttrail_store::{
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use uuid::Uuid;
@@ -42,6 +43,8 @@ pub struct Metrics {
     /// Events appended since start.
     pub events_appended: Counter,
     commit_latency: Histogram,
+    /// The position the project-list runner stopped at (0 while it runs).
+    pub projection_stuck_at: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -64,6 +67,12 @@ impl Metrics {
             Family::new_with_constructor(latency_histogram);
         let events_appended = Counter::default();
         let commit_latency = latency_histogram();
+        let projection_stuck_at = Gauge::default();
+        registry.register(
+            "projection_stuck_at_position",
+            "Global position of the event the project list cannot apply; 0 while it runs",
+            projection_stuck_at.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by matched route, method and status",
@@ -90,6 +99,7 @@ impl Metrics {
             latency,
             events_appended,
             commit_latency,
+            projection_stuck_at,
         }
     }
 

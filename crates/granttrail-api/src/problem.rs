@@ -247,6 +247,10 @@ impl From<AppError> for Problem {
                 )
                 .with("version", version.into())
             }
+            AppError::ProjectionStuck(reason) => {
+                tracing::error!(%reason, "the project list is stuck");
+                unavailable("the project list stopped at an event it cannot apply; an operator has been told (see /readyz and granttrail verify)")
+            }
             AppError::Corrupt(reason) => {
                 tracing::error!(%reason, "stored history failed its integrity check");
                 unavailable("stored history failed its integrity check; an operator has been told (see granttrail verify)")

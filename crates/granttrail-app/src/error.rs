@@ -64,6 +64,9 @@ pub enum AppError {
         /// What is wrong there.
         problem: String,
     },
+    /// The project-list runner stopped at an event it cannot apply.
+    #[error("{0}")]
+    ProjectionStuck(String),
     /// Stored data failed to read back: the integrity check failed.
     #[error("stored history of project cannot be read: {0}")]
     Corrupt(String),

@@ -35,7 +35,7 @@ pub use auth::{Caller, IssuedToken, TOKEN_CACHE_TTL, hash_secret};
 pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
 pub use log_check::LogReport;
-pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage};
+pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
 
 /// The clock the app judges "today" by (for the overdue flag).
 pub type Today = Arc<dyn Fn() -> BusinessDate + Send + Sync>;
@@ -51,6 +51,8 @@ pub struct App {
     projecting: Arc<Mutex<()>>,
     /// The position the project list has applied up to.
     projected: Arc<watch::Sender<i64>>,
+    /// Where the project-list runner stopped, if it did.
+    projection_stuck: Arc<std::sync::Mutex<Option<projection::ProjectionStuck>>>,
     /// Events this process applied to the project list in saved steps.
     events_projected: Arc<std::sync::atomic::AtomicU64>,
     /// Recently authenticated tokens.
@@ -74,6 +76,7 @@ impl App {
             projecting: Arc::new(Mutex::new(())),
             projected: Arc::new(watch::channel(0).0),
             events_projected: Arc::default(),
+            projection_stuck: Arc::default(),
             token_cache: Arc::new(auth::TokenCache::default()),
             // A throwaway key until the operator's key is set: bundles
             // signed with it verify only against the key it reports.

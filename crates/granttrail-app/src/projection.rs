@@ -54,6 +54,36 @@ pub struct ProjectPage {
     pub next_cursor: Option<String>,
 }
 
+/// Where the project-list runner stopped: an event it cannot apply.
+///
+/// The runner keeps its checkpoint just before this event (everything
+/// before it is applied and saved) and tries again now and then, so that
+/// once an operator has mended the cause (docs/deployment.md, "When the
+/// project list is stuck") it carries on without a restart. Meanwhile the
+/// list serves what it has, readiness reports this, and `granttrail
+/// verify` names the event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProjectionStuck {
+    /// The global position of the event.
+    pub position: i64,
+    /// Its project, if the event could be read at all.
+    pub stream_id: Option<Uuid>,
+    /// Its version, if the event could be read at all.
+    pub version: Option<u64>,
+    /// Why it cannot be applied.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ProjectionStuck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the project list stopped at position {}", self.position)?;
+        if let (Some(stream), Some(version)) = (self.stream_id, self.version) {
+            write!(f, " (project {stream} version {version})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
 /// Folds new events onto a projected project, skipping any the row
 /// already holds (a second line of defence behind the checkpoint step).
 fn apply(project: Option<Project>, stored: &StoredEvent) -> Result<Option<Project>, AppError> {
@@ -70,6 +100,42 @@ fn apply(project: Option<Project>, stored: &StoredEvent) -> Result<Option<Projec
         .map_err(|e| AppError::Corrupt(format!("event at position {}: {e}", stored.position)))
 }
 
+/// What a page of events folds into.
+enum Folded {
+    /// Every event applied.
+    All(Vec<ProjectRow>),
+    /// Event `index` cannot be applied; `rows` hold the events before it.
+    Until {
+        index: usize,
+        rows: Vec<ProjectRow>,
+        reason: String,
+    },
+}
+
+/// Folds `events` onto `projects`; the index of the first event that
+/// cannot be applied, and why, if one cannot.
+fn fold(
+    mut projects: HashMap<Uuid, Option<Project>>,
+    events: &[StoredEvent],
+) -> Result<Vec<ProjectRow>, (usize, String)> {
+    for (index, event) in events.iter().enumerate() {
+        let slot = projects.entry(event.stream_id).or_insert(None);
+        *slot = apply(slot.take(), event).map_err(|e| (index, e.to_string()))?;
+    }
+    Ok(projects
+        .into_iter()
+        .filter_map(|(id, project)| project.map(|p| (id, p)))
+        .map(|(id, project)| ProjectRow {
+            id,
+            version: project.version,
+            stage: project.stage.as_str().to_owned(),
+            executor_org_id: project.executor.org_id.clone(),
+            planned_end: project.period.end,
+            state: serde_json::to_value(&project).unwrap_or_default(),
+        })
+        .collect())
+}
+
 impl App {
     /// Applies every event after the projection's checkpoint, page by
     /// page; returns the new checkpoint. Calls are serialised within a
@@ -81,62 +147,157 @@ impl App {
         let _one_at_a_time = self.projecting.lock().await;
         let mut checkpoint = self.projections.checkpoint(PROJECT_LIST).await?;
         loop {
-            let events = self.store.read_all(checkpoint, PAGE).await?;
+            let events = match self.store.read_all(checkpoint, PAGE).await {
+                Ok(events) => events,
+                Err(granttrail_store::StoreError::CorruptStream {
+                    stream_id,
+                    version,
+                    reason,
+                }) => {
+                    // The page holds a row that cannot be read; its
+                    // position is past the checkpoint.
+                    return Err(self.stuck(ProjectionStuck {
+                        position: checkpoint + 1,
+                        stream_id: Some(stream_id),
+                        version: Some(version),
+                        reason,
+                    }));
+                }
+                Err(other) => return Err(other.into()),
+            };
             let Some(last) = events.last() else { break };
-            let step = CheckpointStep {
-                from: checkpoint,
-                to: last.position,
+            let (good, bad) = match self.fold_page(&events).await? {
+                Folded::All(rows) => (Some((rows, last.position, events.len())), None),
+                Folded::Until {
+                    index,
+                    rows,
+                    reason,
+                } => {
+                    let kept = index
+                        .checked_sub(1)
+                        .map(|before| (rows, events[before].position, index));
+                    let event = &events[index];
+                    let stuck = ProjectionStuck {
+                        position: event.position,
+                        stream_id: Some(event.stream_id),
+                        version: Some(event.version),
+                        reason,
+                    };
+                    (kept, Some(stuck))
+                }
             };
-            checkpoint = match self.apply_page(&events, step).await? {
-                Saved::Saved => step.to,
-                Saved::Overtaken => self.projections.checkpoint(PROJECT_LIST).await?,
-            };
-            self.projected.send_replace(checkpoint);
+            if let Some((rows, to, applied)) = good {
+                let step = CheckpointStep {
+                    from: checkpoint,
+                    to,
+                };
+                checkpoint = match self.save_rows(&rows, step, applied).await? {
+                    Saved::Saved => step.to,
+                    Saved::Overtaken => self.projections.checkpoint(PROJECT_LIST).await?,
+                };
+                self.projected.send_replace(checkpoint);
+            }
+            if let Some(stuck) = bad {
+                return Err(self.stuck(stuck));
+            }
             if events.len() < PAGE as usize {
                 break;
             }
         }
         self.projected.send_replace(checkpoint);
+        self.set_stuck(None);
         Ok(checkpoint)
     }
 
+    /// Records where the runner stopped (logging it once) and the error
+    /// its callers get.
+    fn stuck(&self, stuck: ProjectionStuck) -> AppError {
+        let error = AppError::ProjectionStuck(stuck.to_string());
+        self.set_stuck(Some(stuck));
+        error
+    }
+
+    fn set_stuck(&self, stuck: Option<ProjectionStuck>) {
+        let mut slot = self
+            .projection_stuck
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *slot != stuck {
+            match &stuck {
+                Some(s) => tracing::error!(position = s.position, reason = %s.reason, "{s}"),
+                None if slot.is_some() => tracing::info!("the project list runs again"),
+                None => {}
+            }
+            *slot = stuck;
+        }
+    }
+
+    /// Where the project-list runner stopped, if it did.
+    pub fn projection_stuck(&self) -> Option<ProjectionStuck> {
+        self.projection_stuck
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Folds a page and saves it as one step (a rebuild's page: any event
+    /// that cannot be applied fails the rebuild).
     async fn apply_page(
         &self,
         events: &[StoredEvent],
         step: CheckpointStep,
     ) -> Result<Saved, AppError> {
+        match self.fold_page(events).await? {
+            Folded::All(rows) => self.save_rows(&rows, step, events.len()).await,
+            Folded::Until { index, reason, .. } => Err(AppError::ProjectionStuck(format!(
+                "event at position {} cannot be applied: {reason}",
+                events[index].position
+            ))),
+        }
+    }
+
+    /// The project rows `events` fold into, on top of the saved rows; or
+    /// the first event that cannot be applied and the rows of the events
+    /// before it.
+    async fn fold_page(&self, events: &[StoredEvent]) -> Result<Folded, AppError> {
         let mut ids: Vec<Uuid> = events.iter().map(|e| e.stream_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut projects: HashMap<Uuid, Option<Project>> = HashMap::with_capacity(ids.len());
+        let mut saved: HashMap<Uuid, Option<Project>> = HashMap::with_capacity(ids.len());
         for row in self.projections.load_projects(&ids).await? {
             let project: Project = serde_json::from_value(row.state)
                 .map_err(|e| AppError::Corrupt(format!("project_list row {}: {e}", row.id)))?;
-            projects.insert(row.id, Some(project));
+            saved.insert(row.id, Some(project));
         }
-        for event in events {
-            let slot = projects.entry(event.stream_id).or_insert(None);
-            *slot = apply(slot.take(), event)?;
+        match fold(saved.clone(), events) {
+            Ok(rows) => Ok(Folded::All(rows)),
+            Err((index, reason)) => {
+                // Folding consumed the failed project's state; fold the
+                // events before the bad one again (they apply).
+                let rows = fold(saved, &events[..index]).map_err(|(_, r)| AppError::Corrupt(r))?;
+                Ok(Folded::Until {
+                    index,
+                    rows,
+                    reason,
+                })
+            }
         }
-        let rows: Vec<ProjectRow> = projects
-            .into_iter()
-            .filter_map(|(id, project)| project.map(|p| (id, p)))
-            .map(|(id, project)| ProjectRow {
-                id,
-                version: project.version,
-                stage: project.stage.as_str().to_owned(),
-                executor_org_id: project.executor.org_id.clone(),
-                planned_end: project.period.end,
-                state: serde_json::to_value(&project).unwrap_or_default(),
-            })
-            .collect();
+    }
+
+    /// Saves folded rows and the checkpoint step that produced them.
+    async fn save_rows(
+        &self,
+        rows: &[ProjectRow],
+        step: CheckpointStep,
+        events: usize,
+    ) -> Result<Saved, AppError> {
         let saved = self
             .projections
-            .save_projects(PROJECT_LIST, &rows, step)
+            .save_projects(PROJECT_LIST, rows, step)
             .await?;
         if saved == Saved::Saved {
             self.events_projected
-                .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                .fetch_add(events as u64, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(saved)
     }
@@ -210,8 +371,11 @@ impl App {
         let mut commits = self.store.subscribe();
         tokio::pin!(shutdown);
         loop {
-            if let Err(error) = self.catch_up_projections().await {
-                tracing::error!(%error, "projection catch-up failed; retrying");
+            match self.catch_up_projections().await {
+                Ok(_) => {}
+                // Logged once, where it was found; retried quietly below.
+                Err(AppError::ProjectionStuck(_)) => {}
+                Err(error) => tracing::error!(%error, "projection catch-up failed; retrying"),
             }
             tokio::select! {
                 _ = &mut shutdown => break,
@@ -236,7 +400,12 @@ impl App {
     ) -> Result<ProjectPage, AppError> {
         let head = self.store.last_position().await?;
         if *self.projected.borrow() < head {
-            self.catch_up_projections().await?;
+            match self.catch_up_projections().await {
+                // The list serves what it holds, up to the event it cannot
+                // apply; readiness and the metrics say where it stopped.
+                Ok(_) | Err(AppError::ProjectionStuck(_)) => {}
+                Err(other) => return Err(other),
+            }
         }
         // An executor sees only its own organisation, whatever it asks.
         let executor = match (&caller.actor.org_id, caller.role) {

@@ -99,6 +99,9 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
     state.heartbeat = Duration::from_secs(settings.sse_heartbeat_seconds.max(1));
     state.token_recheck = Duration::from_secs(settings.sse_token_recheck_seconds.max(1));
     state.readiness = Arc::new(move || {
+        if let Some(stuck) = lagging.projection_stuck() {
+            return Some(stuck.to_string());
+        }
         let behind = lagging.projection_behind();
         (behind > max_lag).then(|| format!("the project list is {behind} events behind the log"))
     });

@@ -105,12 +105,33 @@ impl HighWater {
     }
 }
 
-/// Writes `position` to a new file, syncs it, renames it over `path` and
-/// syncs the directory, so the mark is either the old or the new one.
+/// Raises the mark in `path` to `position` unless it is already there.
+///
+/// Several processes may serve one database file (servers, the CLI), so
+/// the raise holds an exclusive lock on `path.lock` while it reads the
+/// mark and writes the new one: the file never goes back, and two writers
+/// never rename over each other. The new mark goes to a file of this
+/// process's own, is synced, renamed over `path`, and the directory is
+/// synced: the mark on disk is the old one or the new one, never torn.
 fn write_durably(path: &Path, position: i64) -> std::io::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".new");
-    let temporary = PathBuf::from(temporary);
+    let sibling = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let lock = options.open(sibling(".lock"))?;
+    lock.lock()?;
+    let current = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    if current >= position {
+        return Ok(());
+    }
+    let temporary = sibling(&format!(".{}.new", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
@@ -136,13 +157,17 @@ mod tests {
         assert_eq!(mark.told(), 0);
         mark.raise(40).await.unwrap();
         mark.raise(12).await.unwrap(); // never lowered
+        // Another process sharing the database raised it further.
+        let other = HighWater::open(&database).unwrap();
+        other.raise(50).await.unwrap();
+        mark.raise(45).await.unwrap(); // does not lower the other's 50
         let reopened = HighWater::open(&database).unwrap();
-        assert_eq!(reopened.told(), 40);
-        assert!(reopened.check_not_behind(40).is_ok());
-        assert!(reopened.check_not_behind(41).is_ok());
-        let refused = reopened.check_not_behind(39).unwrap_err().to_string();
-        assert!(refused.contains("ends at position 39"), "{refused}");
-        assert!(refused.contains("told of position 40"), "{refused}");
+        assert_eq!(reopened.told(), 50);
+        assert!(reopened.check_not_behind(50).is_ok());
+        assert!(reopened.check_not_behind(51).is_ok());
+        let refused = reopened.check_not_behind(49).unwrap_err().to_string();
+        assert!(refused.contains("ends at position 49"), "{refused}");
+        assert!(refused.contains("told of position 50"), "{refused}");
     }
 
     #[tokio::test]

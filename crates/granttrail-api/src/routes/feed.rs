@@ -147,7 +147,10 @@ fn follow(
                         let _ =
                             tokio::time::timeout(Duration::from_secs(1), commits.changed()).await;
                     }
-                    Err(_) => return None,
+                    Err(error) => {
+                        tracing::warn!(%error, "live feed ended: the log could not be read");
+                        return None;
+                    }
                 }
             }
         },

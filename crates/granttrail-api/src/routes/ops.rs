@@ -36,6 +36,8 @@ pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
 pub(super) async fn metrics(State(state): State<ApiState>) -> Response {
+    let stuck_at = state.app.projection_stuck().map_or(0, |s| s.position);
+    state.metrics.projection_stuck_at.set(stuck_at);
     match state.metrics.encode() {
         Ok(text) => {
             let mut response = (StatusCode::OK, text).into_response();

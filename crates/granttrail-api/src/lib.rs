@@ -20,9 +20,11 @@
 //! answers to HTTP.
 
 mod extract;
+mod idle;
 pub mod metrics;
 pub mod problem;
 mod routes;
+mod serve;
 mod strict_json;
 
 use std::sync::Arc;
@@ -36,6 +38,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use routes::openapi;
+pub use serve::{ConnectionLimits, serve};
 
 /// Requests bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;

@@ -110,13 +110,18 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
 
     let grace = Duration::from_secs(settings.shutdown_grace_seconds);
     let mut signalled = stopped.clone();
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+    let limits = granttrail_api::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(settings.header_read_timeout_seconds.max(1)),
+        idle_timeout: Duration::from_secs(settings.idle_timeout_seconds.max(1)),
+        max_connections: settings.max_connections.max(1),
+    };
+    let server = granttrail_api::serve(listener, router(state), limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stop.send(true);
     });
     tokio::select! {
-        result = server => result.map_err(|e| format!("server error: {e}"))?,
+        () = server => {},
         // Once the signal came, in-flight requests get `grace` to finish.
         _ = async {
             let _ = signalled.wait_for(|s| *s).await;

@@ -31,6 +31,13 @@ pub struct Settings {
     /// Seconds between a live feed's checks that its token still
     /// authenticates (revoked or expired tokens' feeds end).
     pub sse_token_recheck_seconds: u64,
+    /// Seconds a client may take to send a request's headers (and a
+    /// keep-alive connection may wait for its next request).
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a connection may stay silent before it is closed.
+    pub idle_timeout_seconds: u64,
+    /// Connections open at once, at most.
+    pub max_connections: usize,
 }
 
 impl Default for Settings {
@@ -45,6 +52,9 @@ impl Default for Settings {
             signing_key_file: "data/signing-key".into(),
             sse_heartbeat_seconds: 15,
             sse_token_recheck_seconds: 5,
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: 1024,
         }
     }
 }
@@ -87,6 +97,9 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "signing_key_file",
             "sse_heartbeat_seconds",
             "sse_token_recheck_seconds",
+            "header_read_timeout_seconds",
+            "idle_timeout_seconds",
+            "max_connections",
         ]))
         .merge(Serialized::defaults(flags))
         .extract()

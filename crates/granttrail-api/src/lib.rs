@@ -22,6 +22,7 @@
 mod extract;
 mod idle;
 pub mod metrics;
+mod parse_errors;
 pub mod problem;
 mod routes;
 mod serve;

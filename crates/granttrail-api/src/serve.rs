@@ -98,6 +98,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // Held until the connection is done: one permit each.
             let _permit = permit;
+            let stream = crate::parse_errors::ProblemAnswers::new(stream);
             let (stream, idle) = crate::idle::watched(stream, limits.idle_timeout);
             let io = TokioIo::new(stream);
             let connection = hyper::server::conn::http1::Builder::new()

@@ -149,3 +149,104 @@ async fn a_backup_taken_while_serving_verifies_and_holds_every_event() {
     let again = server.cli(&["backup", file.to_str().unwrap()]);
     assert!(!again.status.success(), "a backup never overwrites");
 }
+
+/// The binary run in `dir` with `args`, and nothing else configured.
+fn granttrail_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .current_dir(dir)
+        .args(args)
+        .env("GRANTTRAIL_LOG", "warn")
+        .env_remove("GRANTTRAIL_DATABASE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn commands_that_only_read_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo.db");
+    let url = format!("sqlite://{}", missing.display());
+    let id = "0192f5a0-0000-7000-8000-000000005eed";
+    let out = dir.path().join("out.zip");
+    let copy = dir.path().join("copy.db");
+    for args in [
+        vec!["verify"],
+        vec!["replay", id],
+        vec!["export", id, "--out", out.to_str().unwrap()],
+        vec!["backup", copy.to_str().unwrap()],
+        vec!["rebuild"],
+        vec!["token", "list"],
+    ] {
+        let mut all = vec!["--database", url.as_str()];
+        all.extend(&args);
+        let ran = granttrail_in(dir.path(), &all);
+        assert!(!ran.status.success(), "{args:?} succeeded");
+        let said = String::from_utf8_lossy(&ran.stderr);
+        assert!(said.contains("there is no database at"), "{args:?}: {said}");
+        assert!(
+            said.contains(&url),
+            "{args:?} names the URL it tried: {said}"
+        );
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+    }
+}
+
+#[test]
+fn the_database_file_is_for_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let Some(file) = server.sqlite_file() else {
+        return;
+    };
+    for suffix in ["", "-wal"] {
+        let mut name = file.clone().into_os_string();
+        name.push(suffix);
+        let mode = std::fs::metadata(&name).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name:?} has mode {mode:o}");
+    }
+}
+
+#[test]
+fn token_create_says_which_database_it_wrote_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = granttrail_in(
+        dir.path(),
+        &["token", "create", "--role", "staff", "--name", "n"],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let said = String::from_utf8_lossy(&made.stderr);
+    assert!(said.contains("in sqlite://data/granttrail.db"), "{said}");
+    assert_eq!(String::from_utf8_lossy(&made.stdout).lines().count(), 1);
+}
+
+#[test]
+fn the_first_start_names_the_database_in_the_command_it_suggests() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let mut serve = Command::new(binary())
+        .current_dir(dir.path())
+        .args(["--database", &database, "serve", "--listen", "127.0.0.1:0"])
+        .env("GRANTTRAIL_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(serve.stderr.take().unwrap());
+    let mut said = String::new();
+    // The advice comes before the server listens; read up to that line.
+    loop {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        said.push_str(&line);
+        if read == 0 || line.contains("granttrail listening on") {
+            break;
+        }
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let suggested = format!("granttrail --database '{database}' token create --role admin");
+    assert!(said.contains(&suggested), "{said}");
+}

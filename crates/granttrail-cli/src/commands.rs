@@ -28,17 +28,30 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
     {
         return verify_bundle(bundle, public_key.as_deref());
     }
+    // The key lives in its own file: printing it needs no database.
+    if let Command::SigningKey = command {
+        let key = wiring::signing_key(&settings)?;
+        println!("{}", hex::encode(key.verifying_key().to_bytes()));
+        return Ok(ExitCode::SUCCESS);
+    }
     let metrics = Arc::new(Metrics::new());
-    let mut app = wiring::open(&settings, metrics.clone()).await?;
-    if matches!(
-        command,
-        Command::Serve { .. } | Command::Export { .. } | Command::SigningKey
-    ) {
+    // Only these may start a new database; the rest read (or change) one
+    // that must exist, and say so when it does not.
+    let opening = match &command {
+        Command::Serve { .. }
+        | Command::Import { .. }
+        | Command::Token {
+            action: TokenAction::Create { .. },
+        } => wiring::Opening::CreateIfMissing,
+        _ => wiring::Opening::MustExist,
+    };
+    let mut app = wiring::open(&settings, metrics.clone(), opening).await?;
+    if matches!(command, Command::Serve { .. } | Command::Export { .. }) {
         app = app.with_signing_key(wiring::signing_key(&settings)?);
     }
     match command {
         Command::Serve { .. } => serve(app, metrics, &settings).await,
-        Command::Token { action } => token(&app, action).await,
+        Command::Token { action } => token(&app, action, &settings).await,
         Command::Import { file } => import(&app, &file).await,
         Command::Replay {
             project_id,
@@ -58,23 +71,21 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
             println!("{}", file.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::SigningKey => {
-            println!(
-                "{}",
-                app.signing_key_info()["public_key"]
-                    .as_str()
-                    .unwrap_or_default()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::SigningKey => unreachable!("answered before any database is opened"),
     }
 }
 
 async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<ExitCode, String> {
     if !app.has_admin_token().await.map_err(|e| e.to_string())? {
+        // The whole command, with the database this server uses, so that
+        // the token lands where the server looks for it.
+        let command = format!(
+            "granttrail --database '{}' token create --role admin --name \"your name\"",
+            wiring::shown(settings)
+        );
         tracing::warn!(
-            "no admin token exists yet; every /api/v1 route needs a token. Create the first one with: \
-             granttrail token create --role admin --name \"your name\""
+            %command,
+            "no admin token exists yet; every /api/v1 route needs a token. Create the first one with: {command}"
         );
     }
     let listener = tokio::net::TcpListener::bind(&settings.listen)
@@ -153,7 +164,7 @@ async fn shutdown_signal() {
     }
 }
 
-async fn token(app: &App, action: TokenAction) -> Result<ExitCode, String> {
+async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<ExitCode, String> {
     match action {
         TokenAction::Create {
             role,
@@ -176,6 +187,13 @@ async fn token(app: &App, action: TokenAction) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", issued.secret);
+            // stdout carries the secret alone; where it went, on stderr.
+            eprintln!(
+                "created {} token {} in {}",
+                issued.record.role.as_str(),
+                issued.record.id,
+                wiring::shown(settings)
+            );
         }
         TokenAction::List => {
             for token in app.list_tokens().await.map_err(|e| e.to_string())? {

@@ -39,13 +39,34 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// Whether a command may create the database it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// Serving, importing, making a token: a new database is expected.
+    CreateIfMissing,
+    /// Commands that only read (or change what must already exist): a
+    /// missing database is an error naming the URL tried.
+    MustExist,
+}
+
+/// The database URL without its password, for messages.
+pub fn shown(settings: &Settings) -> String {
+    redact(&settings.database)
+}
+
 /// The app over the configured database, with its store metered.
-pub async fn open(settings: &Settings, metrics: Arc<Metrics>) -> Result<App, String> {
+pub async fn open(
+    settings: &Settings,
+    metrics: Arc<Metrics>,
+    opening: Opening,
+) -> Result<App, String> {
     let url = settings.database.as_str();
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(url)
-            .await
-            .map_err(|e| format!("cannot open {url}: {e}"))?;
+        let opened = match opening {
+            Opening::CreateIfMissing => SqliteStore::open(url).await,
+            Opening::MustExist => SqliteStore::open_existing(url).await,
+        };
+        let store = opened.map_err(|e| format!("cannot open {url}: {e}"))?;
         let events: Arc<dyn EventStore> =
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
         Ok(App::new(events, Arc::new(store.clone()), Arc::new(store)))
@@ -73,7 +94,7 @@ pub async fn backup(settings: &Settings, file: &std::path::Path) -> Result<(), S
             redact(url)
         ));
     }
-    let store = SqliteStore::open(url)
+    let store = SqliteStore::open_existing(url)
         .await
         .map_err(|e| format!("cannot open {url}: {e}"))?;
     store

@@ -97,13 +97,43 @@ pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
 
+/// Creates an empty database file readable and writable by its owner
+/// only (SQLite takes an empty file as a new database, and gives its WAL
+/// and shared-memory files the same mode): events name people and
+/// organisations, and the file is the whole history.
+fn create_owner_only(file: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        // Created meanwhile by another process: theirs stands.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot create {}: {e}",
+            file.display()
+        ))),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `url`,
     /// e.g. `sqlite://data/granttrail.db`.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_as(url, true).await
+    }
+
+    /// Opens (migrating if needed) the database at `url`, which must
+    /// exist: commands that only read never leave a new, empty database
+    /// behind a mistyped path.
+    pub async fn open_existing(url: &str) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_as(url, false).await
+    }
+
+    async fn open_as(url: &str, create: bool) -> Result<SqliteStore, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(unavailable)?
-            .create_if_missing(true)
+            .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             // Other processes (a CLI import, a backup) may hold the write lock
@@ -119,13 +149,25 @@ impl SqliteStore {
             // Batches insert through a statement per size class (see the
             // writer); keep them all prepared.
             .statement_cache_capacity(1024);
-        if let Some(parent) = options.get_filename().parent()
-            && !parent.as_os_str().is_empty()
-            && !Path::exists(parent)
-        {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
-            })?;
+        let file = options.get_filename();
+        let in_memory = file.as_os_str().is_empty() || file.as_os_str() == ":memory:";
+        if !in_memory && !file.exists() {
+            if !create {
+                return Err(StoreError::Unavailable(format!(
+                    "there is no database at {} (from {url}); this command only reads, so it \
+                     creates none: check --database or GRANTTRAIL_DATABASE",
+                    file.display()
+                )));
+            }
+            if let Some(parent) = file.parent()
+                && !parent.as_os_str().is_empty()
+                && !Path::exists(parent)
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+            create_owner_only(file)?;
         }
         let mut writer_connection = options.connect().await.map_err(unavailable)?;
         MIGRATOR

@@ -209,6 +209,10 @@ impl EventStore for MeteredStore {
         self.inner.writes_stopped()
     }
 
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.inner.check_writable().await
+    }
+
     fn positions_are_dense(&self) -> bool {
         self.inner.positions_are_dense()
     }

@@ -51,6 +51,12 @@ use crate::rows::{
 /// Embedded migrations, applied on open.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// When the writer last proved it could write, and what it found.
+type Probed = (std::time::Instant, Result<(), StoreError>);
+
+/// How often readiness may make the writer prove it can write.
+const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// How many appends one commit may carry at most.
 const MAX_BATCH: usize = 512;
 
@@ -72,6 +78,11 @@ pub struct SqliteStore {
     guard: Arc<file_guard::FileGuard>,
     /// The highest position followers were told, kept beside the file.
     high_water: Arc<high_water::HighWater>,
+    /// Write probes, answered by the writer between batches.
+    probes: mpsc::Sender<writer::ProbeJob>,
+    /// The last probe's time and outcome: readiness may be asked often
+    /// (and without a token), but the disk is probed at most once a second.
+    last_probe: Arc<tokio::sync::Mutex<Option<Probed>>>,
 }
 
 /// Holds one count in the waiting-callers gauge for its lifetime.
@@ -184,7 +195,7 @@ impl SqliteStore {
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(unavailable)?;
         let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
@@ -205,14 +216,20 @@ impl SqliteStore {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
         let waiting = Arc::new(AtomicUsize::new(0));
         let (saves, save_queue) = mpsc::channel(16);
+        let (probes, probe_queue) = mpsc::channel(4);
+        let shared = writer::Shared {
+            committed: committed_tx,
+            waiting: waiting.clone(),
+            guard: guard.clone(),
+            options,
+        };
         tokio::spawn(writer::run(
             writer_connection,
             queue,
             save_queue,
-            committed_tx,
+            probe_queue,
+            shared,
             MAX_BATCH,
-            waiting.clone(),
-            guard.clone(),
         ));
         Ok(SqliteStore {
             readers,
@@ -222,6 +239,8 @@ impl SqliteStore {
             saves,
             guard,
             high_water: Arc::new(high_water),
+            probes,
+            last_probe: Arc::new(tokio::sync::Mutex::new(None)),
         })
     }
 
@@ -409,6 +428,26 @@ impl EventStore for SqliteStore {
 
     async fn mark_told(&self, position: i64) -> Result<(), StoreError> {
         self.high_water.raise(position).await
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let mut last = self.last_probe.lock().await;
+        if let Some((at, outcome)) = last.as_ref()
+            && at.elapsed() < PROBE_INTERVAL
+        {
+            return outcome.clone();
+        }
+        let (reply, answer) = oneshot::channel();
+        let outcome = match self.probes.send(reply).await {
+            Err(_) => Err(StoreError::Unavailable("the writer has stopped".to_owned())),
+            Ok(()) => answer.await.unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(
+                    "the writer stopped mid-probe".to_owned(),
+                ))
+            }),
+        };
+        *last = Some((std::time::Instant::now(), outcome.clone()));
+        outcome
     }
 
     fn positions_are_dense(&self) -> bool {

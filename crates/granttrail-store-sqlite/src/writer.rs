@@ -35,7 +35,8 @@ use granttrail_store::{
 };
 use granttrail_store::{CheckpointStep, IdempotencyColumns, ProjectRow, Saved};
 use sqlx::error::ErrorKind;
-use sqlx::{Connection, Either, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, Either, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
@@ -107,17 +108,49 @@ impl HeadCache {
     }
 }
 
+/// A request to prove the database can be written now (readiness).
+pub(crate) type ProbeJob = oneshot::Sender<Result<(), StoreError>>;
+
+/// What the writer shares with the store around it.
+pub(crate) struct Shared {
+    /// The last committed position, for followers.
+    pub(crate) committed: watch::Sender<i64>,
+    /// Callers inside `append` (see [`gather`]).
+    pub(crate) waiting: Arc<AtomicUsize>,
+    /// The database and WAL files as opened.
+    pub(crate) guard: Arc<FileGuard>,
+    /// How to open the writing connection again: SQLite opens a file it
+    /// may not write read-only, and that connection stays read-only after
+    /// the file becomes writable.
+    pub(crate) options: SqliteConnectOptions,
+}
+
+/// Whether `error` says the connection may not write the file (SQLite's
+/// SQLITE_READONLY and its extended codes).
+fn is_read_only(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e)
+        if e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 8))
+}
+
 /// Runs until every sender is dropped.
 pub(crate) async fn run(
     mut connection: SqliteConnection,
     mut queue: mpsc::Receiver<Job>,
     mut saves: mpsc::Receiver<SaveJob>,
-    committed: watch::Sender<i64>,
+    mut probes: mpsc::Receiver<ProbeJob>,
+    shared: Shared,
     max_batch: usize,
-    waiting: Arc<AtomicUsize>,
-    guard: Arc<FileGuard>,
 ) {
+    let Shared {
+        committed,
+        waiting,
+        guard,
+        ..
+    } = &shared;
     let mut cache = HeadCache::default();
+    // Set when SQLite refused a write as read-only: the next write opens
+    // the connection again first.
+    let mut reopen = false;
     // Whether the connection may be below `synchronous=FULL`: a projection
     // save lowered it since the last event commit (or nobody knows yet).
     let mut lowered = true;
@@ -141,6 +174,22 @@ pub(crate) async fn run(
                 }
                 continue;
             }
+            probe = probes.recv() => {
+                if let Some(reply) = probe {
+                    if reopen {
+                        reopen = !reconnect(&mut connection, &shared, &mut cache, &mut lowered).await;
+                    }
+                    let result = match guard.check() {
+                        Err(why) => Err(why),
+                        Ok(()) => probe_write(&mut connection).await.map_err(|e| {
+                            reopen |= is_read_only(&e);
+                            e.to_string()
+                        }),
+                    };
+                    let _ = reply.send(result.map_err(StoreError::Unavailable));
+                }
+                continue;
+            }
             save = saves.recv() => {
                 if let Some(save) = save {
                     lowered = true;
@@ -154,7 +203,10 @@ pub(crate) async fn run(
             }
         };
         batch.push(first);
-        gather(&mut queue, &mut batch, max_batch, &waiting).await;
+        gather(&mut queue, &mut batch, max_batch, waiting).await;
+        if reopen {
+            reopen = !reconnect(&mut connection, &shared, &mut cache, &mut lowered).await;
+        }
         // The files are checked before the commit (nothing goes into a
         // deleted WAL) and after it, before anyone is told: a commit that
         // raced a deletion is not acknowledged (its outcome is unknown).
@@ -170,6 +222,7 @@ pub(crate) async fn run(
                 },
                 Err(error) => {
                     cache.invalidate();
+                    reopen |= is_read_only(&error);
                     tracing::error!(%error, jobs = batch.len(), "event store commit failed; nothing was written");
                     refuse_all(&batch, &error.to_string())
                 }
@@ -187,9 +240,45 @@ pub(crate) async fn run(
             let _ = job.reply.send(answer);
         }
         if let Some(position) = last {
-            granttrail_store::advance_committed(&committed, position);
+            granttrail_store::advance_committed(committed, position);
         }
     }
+}
+
+/// Opens the writing connection again; true once it did. Whatever the
+/// writer remembered about the file is forgotten with the old one.
+async fn reconnect(
+    connection: &mut SqliteConnection,
+    shared: &Shared,
+    cache: &mut HeadCache,
+    lowered: &mut bool,
+) -> bool {
+    match shared.options.connect().await {
+        Ok(fresh) => {
+            tracing::info!("opened the database for writing again");
+            *connection = fresh;
+            cache.invalidate();
+            *lowered = true;
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the database still cannot be opened for writing");
+            false
+        }
+    }
+}
+
+/// A real write, committed: the only proof that commits would succeed
+/// now (the file writable, the disk not full, the lock obtainable).
+async fn probe_write(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO write_probe (id, probed_at) VALUES (1, ?1) \
+         ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+    )
+    .bind(format_instant(&now_micros()))
+    .execute(&mut *connection)
+    .await
+    .map(|_| ())
 }
 
 /// Copies what the writer committed into the database file itself, once

@@ -105,6 +105,13 @@ pub trait EventStore: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Proves that a commit would succeed now (the database writable, its
+    /// disk not full), for readiness. Backends without a cheaper proof
+    /// than a round trip answer as `ping` does.
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
+
     /// Whether positions are assigned without gaps (one writer, as on
     /// SQLite), so that a gap in the log means events went missing. On
     /// PostgreSQL a rolled-back transaction leaves a gap in its sequence.

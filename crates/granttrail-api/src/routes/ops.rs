@@ -27,6 +27,10 @@ pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
     if let Some(reason) = state.app.store().writes_stopped() {
         return unavailable(&format!("writes are stopped: {reason}")).into_response();
     }
+    if let Err(error) = state.app.store().check_writable().await {
+        tracing::warn!(%error, "not ready: the database cannot be written");
+        return unavailable(&format!("the database cannot be written: {error}")).into_response();
+    }
     match (state.readiness)() {
         None => Json(json!({"status": "ready"})).into_response(),
         Some(reason) => unavailable(&reason).into_response(),

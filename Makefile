@@ -1,7 +1,7 @@
 # Thin targets: one command each. CI (.ci/run) calls the same targets.
 CARGO ?= cargo
 
-.PHONY: run demo test test-postgres fmt lint unit deps-check bench bench-http bench-startup doc
+.PHONY: run demo test test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
 
 ## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
 run:
@@ -40,6 +40,14 @@ deps-check:
 	@! $(CARGO) tree -p granttrail-domain -e normal --prefix none | grep -E '^(tokio|sqlx|axum|hyper|reqwest|rusqlite) ' \
 	  || (echo "granttrail-domain depends on an IO crate" && false)
 	@echo "deps-check: granttrail-domain is pure"
+
+## Ten minutes of mixed load against the real server, killed with SIGKILL
+## every 60 s and restarted; then every acknowledged command must be there,
+## verify clean and the project list equal to a rebuild. Not part of `test`.
+## GRANTTRAIL_SOAK_MINUTES changes the length.
+soak:
+	$(CARGO) build --release -p granttrail-cli -p granttrail-e2e --locked
+	target/release/soak
 
 ## Benchmarks (figures go in docs/benchmarks.md): criterion for in-process
 ## paths, then oha against the release server beside a trivial handler.

@@ -520,28 +520,35 @@ impl Client {
 
     /// GET `path`.
     pub async fn get(&self, path: &str) -> Answer {
-        answer(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.try_get(path).await.expect("the server answers")
+    }
+
+    /// GET `path`; `None` when the connection failed (a killed server).
+    pub async fn try_get(&self, path: &str) -> Option<Answer> {
+        let response = self.request(reqwest::Method::GET, path).send().await.ok()?;
+        Some(answer(response).await)
     }
 
     /// POST JSON to `path` with optional If-Match version.
     pub async fn post(&self, path: &str, body: &Value, if_match: Option<u64>) -> Answer {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body);
+        self.try_post(path, body, if_match)
+            .await
+            .expect("the server answers")
+    }
+
+    /// [`Client::post`]; `None` when the connection failed.
+    pub async fn try_post(
+        &self,
+        path: &str,
+        body: &Value,
+        if_match: Option<u64>,
+    ) -> Option<Answer> {
+        let mut request = self.request(reqwest::Method::POST, path).json(body);
         if let Some(v) = if_match {
             request = request.header("If-Match", format!("\"{v}\""));
         }
-        answer(request.send().await.unwrap()).await
+        let response = request.send().await.ok()?;
+        Some(answer(response).await)
     }
 
     /// GET `path`, the response as it came (for bodies that are not JSON).
@@ -604,18 +611,47 @@ pub async fn send_seed_step(
     body: &Value,
     if_match: u64,
 ) -> Answer {
+    try_send_seed_step(staff, executor, id, route, body, if_match)
+        .await
+        .expect("the server answers")
+}
+
+/// [`send_seed_step`]; `None` when the connection failed.
+pub async fn try_send_seed_step(
+    staff: &Client,
+    executor: &Client,
+    id: &str,
+    route: &str,
+    body: &Value,
+    if_match: u64,
+) -> Option<Answer> {
     let client = if route == "/self-reports" {
         executor
     } else {
         staff
     };
     client
-        .post(
+        .try_post(
             &format!("/api/v1/projects/{id}{route}"),
             body,
             Some(if_match),
         )
         .await
+}
+
+/// Every project of the list, page by page, as `client` sees it.
+pub async fn whole_list(client: &Client) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut path = "/api/v1/projects?limit=500".to_owned();
+    loop {
+        let page = client.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        all.extend(page.json["items"].as_array().unwrap().iter().cloned());
+        match page.json["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/projects?limit=500&cursor={cursor}"),
+            None => return all,
+        }
+    }
 }
 
 /// The files of a zip, in order.

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Client, Server, seed_commands};
+use granttrail_e2e::{Client, Server, seed_commands, whole_list};
 use serde_json::{Value, json};
 
 fn generated_fixture(projects: usize) -> Value {
@@ -22,20 +22,6 @@ fn generated_fixture(projects: usize) -> Value {
         })
         .collect();
     json!({"format": "granttrail-fixture/1", "projects": projects})
-}
-
-async fn whole_list(client: &Client) -> Vec<Value> {
-    let mut all = Vec::new();
-    let mut path = "/api/v1/projects?limit=500".to_owned();
-    loop {
-        let page = client.get(&path).await;
-        assert_eq!(page.status, 200, "{}", page.text);
-        all.extend(page.json["items"].as_array().unwrap().iter().cloned());
-        match page.json["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/api/v1/projects?limit=500&cursor={cursor}"),
-            None => return all,
-        }
-    }
 }
 
 #[tokio::test]

@@ -247,6 +247,15 @@ impl From<AppError> for Problem {
                 )
                 .with("version", version.into())
             }
+            AppError::LogInconsistent(reason) => {
+                tracing::error!(%reason, "the transparency log is inconsistent with its checkpoint");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "log-inconsistent",
+                    "The log does not extend its checkpoint",
+                    "the stored transparency log does not extend the newest signed checkpoint; nothing is signed until an operator restores it (granttrail verify)",
+                )
+            }
             AppError::ProjectionStuck(reason) => {
                 tracing::error!(%reason, "the project list is stuck");
                 unavailable("the project list stopped at an event it cannot apply; an operator has been told (see /readyz and granttrail verify)")

@@ -189,6 +189,16 @@ impl App {
                     version = stored.last().map_or(0, |e| e.version),
                     "command accepted"
                 );
+                // A finalized report is evidence: the log commits to it at
+                // once, not at the next signing interval. The command is
+                // already committed; a signing failure is logged, not
+                // answered.
+                if kind == CommandKind::Finalize
+                    && self.log.is_some()
+                    && let Err(error) = self.checkpoint_now().await
+                {
+                    tracing::error!(%error, "no checkpoint after a finalization");
+                }
                 Ok(response)
             }
             AppendOutcome::AlreadyDone(previous) => match &request.idempotency {

@@ -64,6 +64,10 @@ pub enum AppError {
         /// What is wrong there.
         problem: String,
     },
+    /// The stored log does not extend its newest checkpoint: it was
+    /// altered, and nothing is signed over it.
+    #[error("{0}")]
+    LogInconsistent(String),
     /// The project-list runner stopped at an event it cannot apply.
     #[error("{0}")]
     ProjectionStuck(String),

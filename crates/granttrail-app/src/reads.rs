@@ -132,6 +132,10 @@ impl App {
     /// `granttrail_projections::build_bundle`).
     pub async fn export(&self, caller: &Caller, id: Uuid) -> Result<Vec<u8>, AppError> {
         let events = self.events(caller, id).await?;
+        // A bundle's evidence is a checkpoint covering its last event.
+        if self.log.is_some() {
+            self.checkpoint_now().await?;
+        }
         let project = state_at(&events, PointInTime::Latest)?.ok_or(AppError::NotFound)?;
         let view = ProjectView::new(id, project, self.today());
         let exporter = format!("{} ({})", caller.actor.name, caller.actor.role);
@@ -144,10 +148,13 @@ impl App {
     pub fn signing_key_info(&self) -> serde_json::Value {
         use base64::Engine;
         let public = self.signing_key.verifying_key().to_bytes();
+        let verifier = self.log_signer().ok().map(|s| s.verifier().clone());
         serde_json::json!({
             "algorithm": "Ed25519",
             "public_key": hex::encode(public),
             "public_key_base64": base64::engine::general_purpose::STANDARD.encode(public),
+            "key_id": verifier.as_ref().map(|v| format!("{:08x}", v.key_id())),
+            "log_verifier_key": verifier.as_ref().map(|v| v.encode()),
         })
     }
 }

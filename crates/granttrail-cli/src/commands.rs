@@ -24,6 +24,7 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
     if let Command::Verify {
         bundle: Some(bundle),
         public_key,
+        ..
     } = &command
     {
         return verify_bundle(bundle, public_key.as_deref());
@@ -60,6 +61,11 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
             as_of,
         } => replay(&app, &project_id, version, known_at, as_of).await,
         Command::Rebuild => rebuild(&app).await,
+        Command::Verify {
+            against: Some(checkpoint),
+            public_key,
+            ..
+        } => verify_against(&app, &checkpoint, public_key.as_deref()).await,
         Command::Verify { .. } => verify(&app).await,
         Command::Export {
             project_id,
@@ -104,6 +110,17 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
             .await
         })
     };
+    let logger = {
+        let app = app.clone();
+        let mut stopped = stopped.clone();
+        let interval = Duration::from_secs(settings.checkpoint_interval_seconds.max(1));
+        tokio::spawn(async move {
+            app.run_log(interval, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+        })
+    };
     let max_lag = settings.projection_max_lag;
     let lagging = app.clone();
     let mut state = ApiState::new(app, metrics);
@@ -140,6 +157,7 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
         } => tracing::warn!("grace period over; exiting with requests still in flight"),
     }
     let _ = projector.await;
+    let _ = logger.await;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -407,6 +425,51 @@ async fn verify(app: &App) -> Result<ExitCode, String> {
             ids.len(),
             log.findings
         );
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// Checks today's log against a checkpoint the auditor kept.
+async fn verify_against(
+    app: &App,
+    file: &std::path::Path,
+    public_key: Option<&std::path::Path>,
+) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let note = granttrail_tlog::note::Note::parse(&text)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let checkpoint = granttrail_tlog::Checkpoint::parse(&note.text)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let Some(key_file) = public_key else {
+        println!(
+            "NOT VERIFIED: a checkpoint proves nothing without the key you trust. Pin the log's \
+             key: get it once from a channel you trust (granttrail signing-key on the server, or \
+             the foundation's published key), keep it in a file, and pass --public-key FILE"
+        );
+        return Ok(ExitCode::from(3));
+    };
+    let verifier = wiring::read_log_verifier(key_file, &checkpoint.origin)?;
+    if let Err(e) = note.verify(&verifier) {
+        println!("BROKEN {}: {e}", file.display());
+        return Ok(ExitCode::from(1));
+    }
+    let report = app
+        .check_against(&checkpoint)
+        .await
+        .map_err(|e| e.to_string())?;
+    if report.ok {
+        println!(
+            "ok: the checkpoint of {} leaves (root {}, key {:08x}) is signed by the pinned key; \
+             today's log of {} leaves extends it and every event under it is unchanged",
+            checkpoint.size,
+            hex::encode(checkpoint.root),
+            verifier.key_id(),
+            report.size
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("BROKEN: {}", report.problem.unwrap_or_default());
         Ok(ExitCode::from(1))
     }
 }

@@ -78,11 +78,17 @@ enum Command {
     /// bundle offline); exit non-zero naming the first bad event or file.
     Verify {
         /// An export bundle to verify without any database.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "against")]
         bundle: Option<PathBuf>,
-        /// The signer's public key (hex or base64); without it the
-        /// signature is not checked.
-        #[arg(long, requires = "bundle")]
+        /// A checkpoint kept earlier (the signed note of GET
+        /// /api/v1/log/checkpoint): prove today's log extends it and every
+        /// event under it is unchanged.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// The key you trust: the log's verifier key (ORIGIN+KEYID+KEY, as
+        /// `granttrail signing-key` prints it) or its Ed25519 public key
+        /// (hex or base64).
+        #[arg(long)]
         public_key: Option<PathBuf>,
     },
     /// Write signed compliance bundles (zip).

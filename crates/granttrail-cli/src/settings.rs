@@ -38,6 +38,10 @@ pub struct Settings {
     pub idle_timeout_seconds: u64,
     /// Connections open at once, at most.
     pub max_connections: usize,
+    /// The transparency log's name in every checkpoint it signs.
+    pub log_origin: String,
+    /// Seconds between checkpoints while the log grows.
+    pub checkpoint_interval_seconds: u64,
 }
 
 impl Default for Settings {
@@ -55,6 +59,8 @@ impl Default for Settings {
             header_read_timeout_seconds: 10,
             idle_timeout_seconds: 60,
             max_connections: 1024,
+            log_origin: granttrail_app::DEFAULT_LOG_ORIGIN.into(),
+            checkpoint_interval_seconds: 60,
         }
     }
 }
@@ -100,6 +106,8 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "header_read_timeout_seconds",
             "idle_timeout_seconds",
             "max_connections",
+            "log_origin",
+            "checkpoint_interval_seconds",
         ]))
         .merge(Serialized::defaults(flags))
         .extract()

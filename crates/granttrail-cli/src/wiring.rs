@@ -69,14 +69,20 @@ pub async fn open(
         let store = opened.map_err(|e| format!("cannot open {url}: {e}"))?;
         let events: Arc<dyn EventStore> =
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
-        Ok(App::new(events, Arc::new(store.clone()), Arc::new(store)))
+        Ok(
+            App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
+                .with_log(Arc::new(store), &settings.log_origin),
+        )
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let store = granttrail_store_postgres::PostgresStore::open(url)
             .await
             .map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
         let events: Arc<dyn EventStore> =
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
-        Ok(App::new(events, Arc::new(store.clone()), Arc::new(store)))
+        Ok(
+            App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
+                .with_log(Arc::new(store), &settings.log_origin),
+        )
     } else {
         Err(format!(
             "'{url}' is not a database URL this build knows (sqlite://PATH)"
@@ -154,4 +160,22 @@ pub fn read_public_key(path: &std::path::Path) -> Result<ed25519_dalek::Verifyin
         .try_into()
         .map_err(|_| format!("{} is not a 32-byte Ed25519 public key", path.display()))?;
     ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The log verifier an auditor pinned: a verifier key line
+/// (`ORIGIN+KEYID+KEY`), or a bare Ed25519 public key, taken as the key of
+/// the log named `origin`.
+pub fn read_log_verifier(
+    path: &std::path::Path,
+    origin: &str,
+) -> Result<granttrail_tlog::note::NoteVerifier, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if text.trim().contains('+') {
+        return granttrail_tlog::note::NoteVerifier::parse(text.trim())
+            .map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let key = read_public_key(path)?;
+    granttrail_tlog::note::NoteVerifier::new(origin, key)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -24,6 +24,7 @@
 //! servers share them through the database alone.
 
 mod append;
+mod log;
 mod others;
 mod rows;
 #[cfg(feature = "testing")]

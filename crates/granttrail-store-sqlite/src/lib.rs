@@ -21,6 +21,7 @@
 
 mod file_guard;
 mod high_water;
+mod log;
 mod projections;
 mod rows;
 mod tokens;
@@ -78,6 +79,8 @@ pub struct SqliteStore {
     guard: Arc<file_guard::FileGuard>,
     /// The highest position followers were told, kept beside the file.
     high_water: Arc<high_water::HighWater>,
+    /// Transparency-log writes, committed by the writer between batches.
+    log_writes: mpsc::Sender<log::LogJob>,
     /// Write probes, answered by the writer between batches.
     probes: mpsc::Sender<writer::ProbeJob>,
     /// The last probe's time and outcome: readiness may be asked often
@@ -217,6 +220,7 @@ impl SqliteStore {
         let waiting = Arc::new(AtomicUsize::new(0));
         let (saves, save_queue) = mpsc::channel(16);
         let (probes, probe_queue) = mpsc::channel(4);
+        let (log_writes, log_queue) = mpsc::channel(16);
         let shared = writer::Shared {
             committed: committed_tx,
             waiting: waiting.clone(),
@@ -228,6 +232,7 @@ impl SqliteStore {
             queue,
             save_queue,
             probe_queue,
+            log_queue,
             shared,
             MAX_BATCH,
         ));
@@ -240,6 +245,7 @@ impl SqliteStore {
             guard,
             high_water: Arc::new(high_water),
             probes,
+            log_writes,
             last_probe: Arc::new(tokio::sync::Mutex::new(None)),
         })
     }

@@ -138,6 +138,7 @@ pub(crate) async fn run(
     mut queue: mpsc::Receiver<Job>,
     mut saves: mpsc::Receiver<SaveJob>,
     mut probes: mpsc::Receiver<ProbeJob>,
+    mut log_writes: mpsc::Receiver<crate::log::LogJob>,
     shared: Shared,
     max_batch: usize,
 ) {
@@ -171,6 +172,19 @@ pub(crate) async fn run(
             _ = watch_files.tick(), if !rescued => {
                 if guard.check().is_err() {
                     rescued = rescue(&mut connection).await;
+                }
+                continue;
+            }
+            job = log_writes.recv() => {
+                if let Some(job) = job {
+                    // It sets `synchronous` itself; the next event commit
+                    // restores FULL.
+                    lowered = true;
+                    let result = match guard.check() {
+                        Ok(()) => crate::log::write(&mut connection, &job.write).await,
+                        Err(why) => Err(StoreError::Unavailable(why)),
+                    };
+                    let _ = job.reply.send(result);
                 }
                 continue;
             }

@@ -16,6 +16,8 @@
 //!   backend unavailable.
 //! - [`TokenStore`]: bearer tokens, stored only as hashes.
 //! - [`ProjectionStore`]: projection rows and checkpoints, written together.
+//! - [`LogStore`]: the transparency log's leaves, stored hashes and signed
+//!   checkpoints.
 //!
 //! ## What this crate does not do
 //! No SQL and no IO of its own: backends live in `granttrail-store-*`.
@@ -25,6 +27,7 @@ pub mod chain;
 mod error;
 mod event;
 mod idempotency;
+mod log;
 mod projection;
 mod rows;
 mod token;
@@ -38,6 +41,7 @@ pub use event::{
     StreamBound, StreamHead, format_instant, now_micros,
 };
 pub use idempotency::{IdempotencyColumns, IdempotencyRecord};
+pub use log::{LogHash, LogHead, LogStep, LogStore, StoredCheckpoint, checkpoint_from_columns};
 pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};
 pub use token::{Role, TokenColumns, TokenRecord, TokenStore};
 

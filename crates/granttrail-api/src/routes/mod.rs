@@ -3,6 +3,7 @@
 
 mod commands;
 mod feed;
+mod log;
 mod ops;
 mod reads;
 mod reports;
@@ -58,6 +59,10 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(commands::record_site_visit))
         .routes(routes!(commands::draft_evaluation))
         .routes(routes!(commands::finalize_evaluation))
+        .routes(routes!(log::checkpoint))
+        .routes(routes!(log::checkpoints))
+        .routes(routes!(log::inclusion))
+        .routes(routes!(log::consistency))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(ops::openapi_json))

@@ -1,0 +1,432 @@
+//! The transparency log as use cases: integrating new events as leaves,
+//! signing checkpoints (never one inconsistent with the last), and
+//! serving checkpoints and proofs.
+
+use granttrail_projections::{PointInTime, state_at};
+use granttrail_store::{
+    LogHead, LogStep, Saved, StoredCheckpoint, StoredEvent, StreamBound, chain,
+};
+use granttrail_tlog::note::NoteSigner;
+use granttrail_tlog::{Checkpoint, Hash, leaf_hash, stored, verify};
+
+use crate::{App, AppError, Caller};
+
+/// How many events one integration step takes.
+const PAGE: u32 = 1000;
+
+/// An inclusion proof, as served and as carried in bundles.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InclusionProof {
+    /// The event's global position.
+    pub position: i64,
+    /// Its leaf index in the log.
+    pub leaf_index: u64,
+    /// The tree size the proof is for.
+    pub tree_size: u64,
+    /// The event's chain hash (hex); the leaf is SHA-256(0x00 ‖ it).
+    pub event_hash: String,
+    /// The proof, leaf level first (base64 of each 32-byte hash).
+    pub proof: Vec<String>,
+}
+
+/// The leaf of an event: its chain hash, as 32 bytes, hashed as a leaf.
+pub fn event_leaf(event: &StoredEvent) -> Result<Hash, AppError> {
+    let bytes: [u8; 32] = hex::decode(&event.hash)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| AppError::IntegrityFailed {
+            stream_id: event.stream_id,
+            version: event.version,
+            problem: "its hash is not 64 hex characters".into(),
+        })?;
+    Ok(leaf_hash(&bytes))
+}
+
+fn encode(hashes: &[Hash]) -> Vec<String> {
+    use base64::Engine;
+    hashes
+        .iter()
+        .map(|h| base64::engine::general_purpose::STANDARD.encode(h))
+        .collect()
+}
+
+impl App {
+    fn log_store(&self) -> Result<&std::sync::Arc<dyn granttrail_store::LogStore>, AppError> {
+        self.log
+            .as_ref()
+            .ok_or_else(|| AppError::Unavailable("this app has no transparency log".into()))
+    }
+
+    /// Makes every committed event a leaf of the log, in position order;
+    /// returns the log's head. Steps are written only where the log still
+    /// stands, so servers sharing a database integrate each event once.
+    pub async fn integrate_log(&self) -> Result<LogHead, AppError> {
+        let log = self.log_store()?;
+        let _one_at_a_time = self.log_lock.lock().await;
+        let mut head = log.log_head().await?;
+        loop {
+            let events = self.store.read_all(head.position, PAGE).await?;
+            let Some(last) = events.last() else { break };
+            let leaves = events
+                .iter()
+                .map(event_leaf)
+                .collect::<Result<Vec<_>, _>>()?;
+            let existing = log.log_hashes(&stored::root_needs(head.size)).await?;
+            let step = LogStep {
+                from: head,
+                leaves: events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.position, head.size + i as u64))
+                    .collect(),
+                hashes: stored::append(head.size, &existing, &leaves),
+            };
+            head = match log.integrate(&step).await? {
+                Saved::Saved => LogHead {
+                    size: head.size + events.len() as u64,
+                    position: last.position,
+                },
+                Saved::Overtaken => log.log_head().await?,
+            };
+            if events.len() < PAGE as usize {
+                break;
+            }
+        }
+        Ok(head)
+    }
+
+    /// The root of the log at `size` leaves, from its stored hashes.
+    pub async fn log_root(&self, size: u64) -> Result<Hash, AppError> {
+        let log = self.log_store()?;
+        Ok(stored::root_from(
+            size,
+            &log.log_hashes(&stored::root_needs(size)).await?,
+        ))
+    }
+
+    /// Signs a checkpoint of the log as integrated now, unless the newest
+    /// one already covers it; returns the newest checkpoint.
+    ///
+    /// Before signing, the new tree must be proven to extend the newest
+    /// checkpoint (a consistency proof from the stored hashes, checked):
+    /// the server never signs two trees that disagree. If they do, the
+    /// stored log was altered, and it refuses (and says so) rather than
+    /// sign over it.
+    pub async fn sign_checkpoint(&self) -> Result<Option<StoredCheckpoint>, AppError> {
+        let log = self.log_store()?;
+        let _one_at_a_time = self.log_lock.lock().await;
+        let head = log.log_head().await?;
+        let latest = log.latest_checkpoint().await?;
+        if head.size == 0 || latest.as_ref().is_some_and(|c| c.size >= head.size) {
+            return Ok(latest);
+        }
+        let root = stored::root_from(
+            head.size,
+            &log.log_hashes(&stored::root_needs(head.size)).await?,
+        );
+        if let Some(previous) = &latest {
+            let proof = stored::consistency_from(
+                previous.size,
+                head.size,
+                &log.log_hashes(&stored::consistency_needs(previous.size, head.size))
+                    .await?,
+            );
+            if let Err(why) =
+                verify::verify_consistency(previous.size, head.size, &proof, &previous.root, &root)
+            {
+                let problem = format!(
+                    "the log of {} leaves does not extend the checkpoint of {} ({why}); \
+                     nothing was signed",
+                    head.size, previous.size
+                );
+                tracing::error!(%problem, "refusing to sign an inconsistent checkpoint");
+                return Err(AppError::LogInconsistent(problem));
+            }
+        }
+        let signer = self.log_signer()?;
+        let body = Checkpoint {
+            origin: signer.verifier().name().to_owned(),
+            size: head.size,
+            root,
+            extensions: Vec::new(),
+        }
+        .body();
+        let note = signer
+            .sign(&body)
+            .map_err(|e| AppError::Corrupt(format!("signing the checkpoint: {e}")))?;
+        let checkpoint = StoredCheckpoint {
+            size: head.size,
+            root,
+            note,
+            key_id: format!("{:08x}", signer.verifier().key_id()),
+            signed_at: granttrail_store::now_micros(),
+        };
+        log.save_checkpoint(&checkpoint).await?;
+        tracing::info!(size = head.size, key_id = %checkpoint.key_id, "signed a checkpoint");
+        Ok(log.latest_checkpoint().await?)
+    }
+
+    /// Keeps the log integrated (on every commit, and each second for other
+    /// processes' commits) and signs a checkpoint at most every
+    /// `interval` when the log grew, until `shutdown` resolves.
+    pub async fn run_log(
+        &self,
+        interval: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut commits = self.store.subscribe();
+        let mut signed = std::time::Instant::now() - interval;
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(error) = self.integrate_log().await {
+                tracing::error!(%error, "integrating the log failed; retrying");
+            } else if signed.elapsed() >= interval {
+                match self.sign_checkpoint().await {
+                    Ok(_) => signed = std::time::Instant::now(),
+                    Err(error) => tracing::error!(%error, "signing a checkpoint failed"),
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = commits.changed() => {
+                    // Let a burst gather: one step per burst.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// Integrates and signs now: after a finalization, before an export.
+    pub async fn checkpoint_now(&self) -> Result<Option<StoredCheckpoint>, AppError> {
+        self.integrate_log().await?;
+        self.sign_checkpoint().await
+    }
+
+    /// The log's signer: the server's key, named by the log's origin.
+    pub fn log_signer(&self) -> Result<NoteSigner, AppError> {
+        NoteSigner::new(&self.log_origin, (*self.signing_key).clone())
+            .map_err(|e| AppError::Corrupt(format!("the log origin: {e}")))
+    }
+
+    /// The newest checkpoint, if any was signed.
+    pub async fn latest_checkpoint(
+        &self,
+        _caller: &Caller,
+    ) -> Result<Option<StoredCheckpoint>, AppError> {
+        Ok(self.log_store()?.latest_checkpoint().await?)
+    }
+
+    /// Checkpoints for sizes above `after`, oldest first.
+    pub async fn checkpoints(
+        &self,
+        _caller: &Caller,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredCheckpoint>, AppError> {
+        Ok(self.log_store()?.checkpoints(after, limit).await?)
+    }
+
+    /// The inclusion proof of the event at `position` in the tree of
+    /// `tree_size` leaves (the newest checkpoint's when `None`). An
+    /// executor gets proofs of its own organisation's events only; any
+    /// other is the same 404 as a position that does not exist.
+    pub async fn inclusion_proof(
+        &self,
+        caller: &Caller,
+        position: i64,
+        tree_size: Option<u64>,
+    ) -> Result<InclusionProof, AppError> {
+        let log = self.log_store()?;
+        let event = self
+            .store
+            .read_all(position - 1, 1)
+            .await?
+            .into_iter()
+            .find(|e| e.position == position)
+            .ok_or(AppError::NotFound)?;
+        let first = self
+            .store
+            .read_stream(
+                event.stream_id,
+                StreamBound {
+                    up_to_version: Some(1),
+                    recorded_at_or_before: None,
+                },
+            )
+            .await?;
+        let visible = state_at(&first, PointInTime::Version(1))
+            .ok()
+            .flatten()
+            .is_some_and(|p| caller.sees_org(&p.executor.org_id));
+        if !visible {
+            return Err(AppError::NotFound);
+        }
+        let leaf_index = log
+            .leaf_index(position)
+            .await?
+            .ok_or_else(|| AppError::BadParameter {
+                parameter: "position".into(),
+                message: format!(
+                    "the event at position {position} is not in the log yet; ask again in a moment"
+                ),
+            })?;
+        let size = match tree_size {
+            Some(size) => size,
+            None => log
+                .latest_checkpoint()
+                .await?
+                .map(|c| c.size)
+                .ok_or_else(|| AppError::BadParameter {
+                    parameter: "tree_size".into(),
+                    message: "no checkpoint has been signed yet".into(),
+                })?,
+        };
+        let head = log.log_head().await?;
+        if leaf_index >= size || size > head.size {
+            return Err(AppError::BadParameter {
+                parameter: "tree_size".into(),
+                message: format!(
+                    "the event is leaf {leaf_index}; a proof needs a tree size above it and at most {}",
+                    head.size
+                ),
+            });
+        }
+        let proof = stored::inclusion_from(
+            leaf_index,
+            size,
+            &log.log_hashes(&stored::inclusion_needs(leaf_index, size))
+                .await?,
+        );
+        Ok(InclusionProof {
+            position,
+            leaf_index,
+            tree_size: size,
+            event_hash: event.hash,
+            proof: encode(&proof),
+        })
+    }
+
+    /// The consistency proof from `from` to `to` leaves.
+    pub async fn consistency_proof(
+        &self,
+        _caller: &Caller,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<String>, AppError> {
+        let log = self.log_store()?;
+        let head = log.log_head().await?;
+        if from == 0 || from > to || to > head.size {
+            return Err(AppError::BadParameter {
+                parameter: "from".into(),
+                message: format!("a consistency proof needs 0 < from ≤ to ≤ {}", head.size),
+            });
+        }
+        let proof = stored::consistency_from(
+            from,
+            to,
+            &log.log_hashes(&stored::consistency_needs(from, to)).await?,
+        );
+        Ok(encode(&proof))
+    }
+
+    /// Checks the log against a checkpoint an auditor kept: that today's
+    /// log extends it (a consistency proof), and that every event under it
+    /// still hashes to the leaf the checkpoint committed to. Names the
+    /// first event that differs.
+    pub async fn check_against(&self, kept: &Checkpoint) -> Result<AgainstReport, AppError> {
+        let log = self.log_store()?;
+        let head = log.log_head().await?;
+        if head.size < kept.size {
+            return Ok(AgainstReport::broken(format!(
+                "the log holds {} leaves, fewer than the {} the checkpoint covers: events were removed",
+                head.size, kept.size
+            )));
+        }
+        let root = self.log_root(head.size).await?;
+        let proof = stored::consistency_from(
+            kept.size,
+            head.size,
+            &log.log_hashes(&stored::consistency_needs(kept.size, head.size))
+                .await?,
+        );
+        let extends = verify::verify_consistency(kept.size, head.size, &proof, &kept.root, &root);
+        // Every event under the checkpoint, recomputed from its content,
+        // against the leaf the log stored for it.
+        let mut leaves = Vec::with_capacity(kept.size as usize);
+        let mut first_difference = None;
+        let mut after = 0;
+        while (leaves.len() as u64) < kept.size {
+            let page = self.store.read_all(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.position;
+            let start = leaves.len() as u64;
+            let page: Vec<StoredEvent> = page
+                .into_iter()
+                .take((kept.size - start) as usize)
+                .collect();
+            let indexes: Vec<u64> = (0..page.len() as u64)
+                .map(|i| stored::stored_hash_index(0, start + i))
+                .collect();
+            let stored_leaves = log.log_hashes(&indexes).await?;
+            for (event, stored_leaf) in page.into_iter().zip(stored_leaves) {
+                let recomputed = chain::stored_hash(&event);
+                let leaf = event_leaf(&StoredEvent {
+                    hash: recomputed,
+                    ..event.clone()
+                })?;
+                if leaf != stored_leaf && first_difference.is_none() {
+                    first_difference = Some(event);
+                }
+                leaves.push(leaf);
+            }
+        }
+        let events_root = granttrail_tlog::hash::root_of(&leaves);
+        if let Some(event) = first_difference {
+            return Ok(AgainstReport::broken(format!(
+                "event at position {} (project {} version {}) differs from what the checkpoint \
+                 of {} leaves committed to",
+                event.position, event.stream_id, event.version, kept.size
+            )));
+        }
+        if let Err(why) = extends {
+            return Ok(AgainstReport::broken(format!(
+                "today's log of {} leaves does not extend the checkpoint of {} ({why}): the log \
+                 was rewritten below it",
+                head.size, kept.size
+            )));
+        }
+        if (leaves.len() as u64) < kept.size || events_root != kept.root {
+            return Ok(AgainstReport::broken(format!(
+                "the events under the checkpoint of {} leaves no longer hash to its root",
+                kept.size
+            )));
+        }
+        Ok(AgainstReport {
+            ok: true,
+            size: head.size,
+            problem: None,
+        })
+    }
+}
+
+/// What checking the log against a kept checkpoint found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgainstReport {
+    /// Whether today's log extends the checkpoint with every event intact.
+    pub ok: bool,
+    /// Today's log size.
+    pub size: u64,
+    /// What is wrong, naming the first event that differs where one does.
+    pub problem: Option<String>,
+}
+
+impl AgainstReport {
+    fn broken(problem: String) -> AgainstReport {
+        AgainstReport {
+            ok: false,
+            size: 0,
+            problem: Some(problem),
+        }
+    }
+}

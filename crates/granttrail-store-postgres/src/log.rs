@@ -1,0 +1,174 @@
+//! The transparency log in PostgreSQL. Several servers may integrate at
+//! once: each step runs under a transaction-level advisory lock
+//! ([`LOG_LOCK`]) and is written only if the log is still where its
+//! integrator found it, so every event becomes exactly one leaf.
+
+use async_trait::async_trait;
+use granttrail_store::{
+    LogHash, LogHead, LogStep, LogStore, Saved, StoreError, StoredCheckpoint,
+    checkpoint_from_columns, format_instant,
+};
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::{PostgresStore, unavailable};
+
+/// The advisory lock one integration step holds ("gt-tlog!").
+pub const LOG_LOCK: i64 = 0x6774_2d74_6c6f_6721;
+
+type CheckpointRow = (i64, String, String, String, String);
+
+/// The newest checkpoint.
+const LATEST_SQL: &str = "SELECT tree_size, root, note, key_id, signed_at FROM log_checkpoints \
+     ORDER BY tree_size DESC LIMIT 1";
+/// The smallest checkpoint covering a size.
+const COVERING_SQL: &str = "SELECT tree_size, root, note, key_id, signed_at FROM log_checkpoints \
+     WHERE tree_size >= $1 ORDER BY tree_size LIMIT 1";
+/// Checkpoints after a size, oldest first.
+const AFTER_SQL: &str = "SELECT tree_size, root, note, key_id, signed_at FROM log_checkpoints \
+     WHERE tree_size > $1 ORDER BY tree_size LIMIT $2";
+
+fn checkpoint(row: CheckpointRow) -> Result<StoredCheckpoint, StoreError> {
+    let (size, root, note, key_id, signed_at) = row;
+    checkpoint_from_columns(size, &root, note, key_id, &signed_at)
+}
+
+impl PostgresStore {
+    async fn one_checkpoint(
+        &self,
+        sql: &'static str,
+        bind: Option<i64>,
+    ) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let mut query = sqlx::query_as::<_, CheckpointRow>(sql);
+        if let Some(bind) = bind {
+            query = query.bind(bind);
+        }
+        let row: Option<CheckpointRow> = query
+            .fetch_optional(self.pool())
+            .await
+            .map_err(unavailable)?;
+        row.map(checkpoint).transpose()
+    }
+}
+
+#[async_trait]
+impl LogStore for PostgresStore {
+    async fn log_head(&self) -> Result<LogHead, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT leaf_index, position FROM log_leaves ORDER BY leaf_index DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map_or(LogHead::default(), |(index, position)| LogHead {
+            size: index as u64 + 1,
+            position,
+        }))
+    }
+
+    async fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<LogHash>, StoreError> {
+        let wanted: Vec<i64> = indexes.iter().map(|i| *i as i64).collect();
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT hash_index, hash FROM log_hashes WHERE hash_index = ANY($1)")
+                .bind(&wanted)
+                .fetch_all(self.pool())
+                .await
+                .map_err(unavailable)?;
+        let found: std::collections::HashMap<i64, Vec<u8>> = rows.into_iter().collect();
+        wanted
+            .iter()
+            .map(|index| {
+                found
+                    .get(index)
+                    .and_then(|hash| <LogHash>::try_from(hash.as_slice()).ok())
+                    .ok_or_else(|| {
+                        StoreError::Unavailable(format!(
+                            "the log has no stored hash {index} (damaged or not integrated)"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    async fn integrate(&self, step: &LogStep) -> Result<Saved, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(unavailable)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOG_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let size: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM log_leaves")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        if size as u64 != step.from.size {
+            return Ok(Saved::Overtaken);
+        }
+        for chunk in step.leaves.chunks(1000) {
+            let mut query: QueryBuilder<Postgres> =
+                QueryBuilder::new("INSERT INTO log_leaves (position, leaf_index) ");
+            query.push_values(chunk, |mut row, (position, index)| {
+                row.push_bind(*position).push_bind(*index as i64);
+            });
+            query.build().execute(&mut *tx).await.map_err(unavailable)?;
+        }
+        for chunk in step.hashes.chunks(1000) {
+            let mut query: QueryBuilder<Postgres> =
+                QueryBuilder::new("INSERT INTO log_hashes (hash_index, hash) ");
+            query.push_values(chunk, |mut row, (index, hash)| {
+                row.push_bind(*index as i64).push_bind(hash.to_vec());
+            });
+            query.build().execute(&mut *tx).await.map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(Saved::Saved)
+    }
+
+    async fn leaf_index(&self, position: i64) -> Result<Option<u64>, StoreError> {
+        let index: Option<i64> =
+            sqlx::query_scalar("SELECT leaf_index FROM log_leaves WHERE position = $1")
+                .bind(position)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(unavailable)?;
+        Ok(index.map(|i| i as u64))
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO log_checkpoints (tree_size, root, note, key_id, signed_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(checkpoint.size as i64)
+        .bind(hex::encode(checkpoint.root))
+        .bind(&checkpoint.note)
+        .bind(&checkpoint.key_id)
+        .bind(format_instant(&checkpoint.signed_at))
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.one_checkpoint(LATEST_SQL, None).await
+    }
+
+    async fn checkpoints(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows: Vec<CheckpointRow> = sqlx::query_as(AFTER_SQL)
+            .bind(after as i64)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter().map(checkpoint).collect()
+    }
+
+    async fn checkpoint_covering(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.one_checkpoint(COVERING_SQL, Some(size as i64)).await
+    }
+}

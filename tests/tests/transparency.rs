@@ -1,0 +1,232 @@
+//! The transparency log as an auditor uses it: signed checkpoints in the
+//! C2SP format, inclusion and consistency proofs checked with our own
+//! verifier against the published key, and a checkpoint kept earlier that
+//! convicts a rewrite the hash chain alone cannot see.
+
+#![allow(clippy::unwrap_used)]
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use granttrail_e2e::{Client, Server, seed_project_through};
+use granttrail_store::{StoredEvent, chain};
+use granttrail_tlog::note::{Note, NoteVerifier};
+use granttrail_tlog::verify::{verify_consistency, verify_inclusion};
+use granttrail_tlog::{Checkpoint, Hash, leaf_hash};
+
+fn hashes(proof: &serde_json::Value) -> Vec<Hash> {
+    proof
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            STANDARD
+                .decode(p.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// The newest checkpoint, checked against the key the server publishes.
+async fn checkpoint(client: &Client, verifier: &NoteVerifier) -> (String, Checkpoint) {
+    let answer = client.get("/api/v1/log/checkpoint").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert!(answer.content_type.starts_with("text/plain"));
+    let note = Note::parse(&answer.text).unwrap();
+    note.verify(verifier).unwrap();
+    (answer.text.clone(), Checkpoint::parse(&note.text).unwrap())
+}
+
+async fn verifier(client: &Client) -> NoteVerifier {
+    let key = client.get("/api/v1/signing-key").await;
+    NoteVerifier::parse(key.json["log_verifier_key"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn every_event_is_provably_in_a_signed_checkpoint_and_the_log_only_grows() {
+    let server = Server::start();
+    // Finalization signs a checkpoint at once.
+    let (staff, id) = seed_project_through(&server, 8).await;
+    let verifier = verifier(&staff).await;
+    let (_, first) = checkpoint(&staff, &verifier).await;
+    assert_eq!(first.size, 8);
+    assert_eq!(first.origin, "granttrail.invalid/log");
+
+    let events = staff.get(&format!("/api/v1/projects/{id}/events")).await;
+    for event in events.json.as_array().unwrap() {
+        let position = event["position"].as_i64().unwrap();
+        let answer = staff
+            .get(&format!(
+                "/api/v1/log/inclusion?position={position}&tree_size=8"
+            ))
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let event_hash: [u8; 32] = hex::decode(event["hash"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let index = answer.json["leaf_index"].as_u64().unwrap();
+        let proof = hashes(&answer.json["proof"]);
+        verify_inclusion(index, 8, &leaf_hash(&event_hash), &proof, &first.root).unwrap();
+    }
+
+    // More events, an export: a second checkpoint that extends the first.
+    staff.sign_seed(Some("TLOG-2")).await;
+    let bundle = staff
+        .get_raw(&format!("/api/v1/projects/{id}/export"))
+        .await;
+    assert_eq!(bundle.status(), 200);
+    let (_, second) = checkpoint(&staff, &verifier).await;
+    assert_eq!(second.size, 9);
+    let consistency = staff.get("/api/v1/log/consistency?from=8&to=9").await;
+    assert_eq!(consistency.status, 200, "{}", consistency.text);
+    verify_consistency(
+        8,
+        9,
+        &hashes(&consistency.json["proof"]),
+        &first.root,
+        &second.root,
+    )
+    .unwrap();
+    let history = staff.get("/api/v1/log/checkpoints").await;
+    let sizes: Vec<u64> = history.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tree_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [8, 9]);
+
+    // An executor proves its own events, and learns nothing of others'.
+    let own = Client::new(&server, &server.token("executor", Some("jt-xiaoshuidi")));
+    assert_eq!(
+        own.get("/api/v1/log/inclusion?position=1").await.status,
+        200
+    );
+    let stranger = Client::new(&server, &server.token("executor", Some("other-org")));
+    assert_eq!(
+        stranger
+            .get("/api/v1/log/inclusion?position=1")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        stranger
+            .get("/api/v1/log/inclusion?position=999")
+            .await
+            .status,
+        404
+    );
+    // Anyone signed in reads checkpoints.
+    assert_eq!(stranger.get("/api/v1/log/checkpoint").await.status, 200);
+}
+
+/// SQL that replaces event `version` of project `{id}` with `event`.
+fn rewrite(server: &Server, event: &StoredEvent) -> String {
+    let quote = |text: &str| text.replace('\'', "''");
+    let _ = server;
+    format!(
+        "UPDATE events SET data = '{}', prev_hash = '{}', hash = '{}' \
+         WHERE stream_id = {{id}} AND version = {}",
+        quote(&event.data.to_string()),
+        event.prev_hash,
+        event.hash,
+        event.version
+    )
+}
+
+#[tokio::test]
+async fn a_rehashed_forgery_passes_the_chain_but_not_a_kept_checkpoint() {
+    let server = Server::start();
+    let (staff, id) = seed_project_through(&server, 8).await;
+    let verifier = verifier(&staff).await;
+    let (note, kept) = checkpoint(&staff, &verifier).await;
+    let kept_file = server.dir.path().join("checkpoint.txt");
+    std::fs::write(&kept_file, &note).unwrap();
+    let key_file = server.dir.path().join("log.vkey");
+    std::fs::write(&key_file, verifier.encode()).unwrap();
+    assert_eq!(kept.size, 8);
+    let against = |server: &Server| {
+        server.cli(&[
+            "verify",
+            "--against",
+            kept_file.to_str().unwrap(),
+            "--public-key",
+            key_file.to_str().unwrap(),
+        ])
+    };
+    let before = against(&server);
+    assert!(
+        before.status.success(),
+        "{}",
+        String::from_utf8_lossy(&before.stdout)
+    );
+
+    // The forger edits event 5 (the site visit) and recomputes the hashes
+    // of events 5 to 8 and the stream's head, as docs/hash-chain.md says.
+    let events: Vec<StoredEvent> = serde_json::from_str(
+        &staff
+            .get(&format!("/api/v1/projects/{id}/events"))
+            .await
+            .text,
+    )
+    .unwrap();
+    let mut forged = events.clone();
+    forged[4].data["findings"] = serde_json::json!("一切正常 (rewritten)");
+    for i in 4..forged.len() {
+        if i > 4 {
+            forged[i].prev_hash = forged[i - 1].hash.clone();
+        }
+        forged[i].hash = chain::compute_hash(&forged[i]);
+    }
+    let mut sql: Vec<String> = forged[4..].iter().map(|e| rewrite(&server, e)).collect();
+    sql.push(format!(
+        "UPDATE streams SET head_hash = '{}' WHERE stream_id = {{id}}",
+        forged[7].hash
+    ));
+    server.tamper(&sql.join("; "), &id);
+
+    let chain_only = server.cli(&["verify"]);
+    assert!(
+        chain_only.status.success(),
+        "the rehashed chain verifies by itself: {}",
+        String::from_utf8_lossy(&chain_only.stdout)
+    );
+    let after = against(&server);
+    assert!(!after.status.success());
+    let said = String::from_utf8_lossy(&after.stdout);
+    assert!(
+        said.contains(&format!("position {}", events[4].position)) && said.contains("version 5"),
+        "names the first event that differs: {said}"
+    );
+}
+
+#[tokio::test]
+async fn a_checkpoint_without_a_pinned_key_is_not_verified() {
+    let server = Server::start();
+    let (staff, _) = seed_project_through(&server, 8).await;
+    let verifier = verifier(&staff).await;
+    let (note, _) = checkpoint(&staff, &verifier).await;
+    let file = server.dir.path().join("checkpoint.txt");
+    std::fs::write(&file, note).unwrap();
+    let unpinned = server.cli(&["verify", "--against", file.to_str().unwrap()]);
+    assert_eq!(unpinned.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&unpinned.stdout).contains("Pin the log's key"));
+    let wrong = server.dir.path().join("wrong.vkey");
+    let other = NoteVerifier::new(
+        "granttrail.invalid/log",
+        ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key(),
+    )
+    .unwrap();
+    std::fs::write(&wrong, other.encode()).unwrap();
+    let refused = server.cli(&[
+        "verify",
+        "--against",
+        file.to_str().unwrap(),
+        "--public-key",
+        wrong.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+}

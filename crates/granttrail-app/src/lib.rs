@@ -35,9 +35,10 @@ use tokio::sync::{Mutex, watch};
 pub use auth::{Caller, IssuedToken, TOKEN_CACHE_TTL, hash_secret};
 pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
+pub use granttrail_projections::InclusionProof;
 pub use log_check::LogReport;
 pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
-pub use transparency::{AgainstReport, InclusionProof, event_leaf};
+pub use transparency::{AgainstReport, event_leaf};
 
 /// The origin checkpoints carry unless configured (`log_origin`).
 pub const DEFAULT_LOG_ORIGIN: &str = "granttrail.invalid/log";

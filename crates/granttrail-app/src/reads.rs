@@ -133,15 +133,25 @@ impl App {
     pub async fn export(&self, caller: &Caller, id: Uuid) -> Result<Vec<u8>, AppError> {
         let events = self.events(caller, id).await?;
         // A bundle's evidence is a checkpoint covering its last event.
-        if self.log.is_some() {
-            self.checkpoint_now().await?;
-        }
+        let evidence = match self.log {
+            Some(_) => Some(self.evidence(&events).await?),
+            None => None,
+        };
         let project = state_at(&events, PointInTime::Latest)?.ok_or(AppError::NotFound)?;
         let view = ProjectView::new(id, project, self.today());
         let exporter = format!("{} ({})", caller.actor.name, caller.actor.role);
         let now = granttrail_store::format_instant(&granttrail_store::now_micros());
-        granttrail_projections::build_bundle(&events, &view, &exporter, &now, &self.signing_key)
-            .map_err(|e| AppError::Corrupt(e.to_string()))
+        let signer = self.log_signer()?;
+        granttrail_projections::build_bundle(
+            &events,
+            &view,
+            &exporter,
+            &now,
+            &signer,
+            &self.signing_key,
+            evidence.as_ref(),
+        )
+        .map_err(|e| AppError::Corrupt(e.to_string()))
     }
 
     /// The public half of the bundle-signing key.

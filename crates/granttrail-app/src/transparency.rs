@@ -2,7 +2,7 @@
 //! signing checkpoints (never one inconsistent with the last), and
 //! serving checkpoints and proofs.
 
-use granttrail_projections::{PointInTime, state_at};
+use granttrail_projections::{InclusionProof, LogEvidence, PointInTime, state_at};
 use granttrail_store::{
     LogHead, LogStep, Saved, StoredCheckpoint, StoredEvent, StreamBound, chain,
 };
@@ -13,21 +13,6 @@ use crate::{App, AppError, Caller};
 
 /// How many events one integration step takes.
 const PAGE: u32 = 1000;
-
-/// An inclusion proof, as served and as carried in bundles.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InclusionProof {
-    /// The event's global position.
-    pub position: i64,
-    /// Its leaf index in the log.
-    pub leaf_index: u64,
-    /// The tree size the proof is for.
-    pub tree_size: u64,
-    /// The event's chain hash (hex); the leaf is SHA-256(0x00 ‖ it).
-    pub event_hash: String,
-    /// The proof, leaf level first (base64 of each 32-byte hash).
-    pub proof: Vec<String>,
-}
 
 /// The leaf of an event: its chain hash, as 32 bytes, hashed as a leaf.
 pub fn event_leaf(event: &StoredEvent) -> Result<Hash, AppError> {
@@ -328,6 +313,43 @@ impl App {
             &log.log_hashes(&stored::consistency_needs(from, to)).await?,
         );
         Ok(encode(&proof))
+    }
+
+    /// What a bundle of `events` carries from the log: the newest
+    /// checkpoint (signed now if the log grew) and each event's proof.
+    pub(crate) async fn evidence(&self, events: &[StoredEvent]) -> Result<LogEvidence, AppError> {
+        let log = self.log_store()?;
+        let checkpoint = self.checkpoint_now().await?.ok_or_else(|| {
+            AppError::Unavailable("no checkpoint could be signed for the bundle".into())
+        })?;
+        let mut proofs = Vec::with_capacity(events.len());
+        for event in events {
+            let leaf_index = log.leaf_index(event.position).await?.ok_or_else(|| {
+                AppError::Unavailable(format!("event {} is not in the log yet", event.position))
+            })?;
+            if leaf_index >= checkpoint.size {
+                return Err(AppError::Unavailable(
+                    "the newest checkpoint does not cover the project yet".into(),
+                ));
+            }
+            let proof = stored::inclusion_from(
+                leaf_index,
+                checkpoint.size,
+                &log.log_hashes(&stored::inclusion_needs(leaf_index, checkpoint.size))
+                    .await?,
+            );
+            proofs.push(InclusionProof {
+                position: event.position,
+                leaf_index,
+                tree_size: checkpoint.size,
+                event_hash: event.hash.clone(),
+                proof: encode(&proof),
+            });
+        }
+        Ok(LogEvidence {
+            checkpoint: checkpoint.note,
+            proofs,
+        })
     }
 
     /// Checks the log against a checkpoint an auditor kept: that today's

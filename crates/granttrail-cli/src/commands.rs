@@ -483,16 +483,24 @@ fn verify_bundle(
     let key = public_key.map(wiring::read_public_key).transpose()?;
     let report = granttrail_projections::verify_bundle(&bytes, key.as_ref());
     if report.ok {
-        let signature = if key.is_some() {
-            "signature valid"
-        } else {
-            "signature not checked (no --public-key)"
-        };
+        let evidence = report.checkpoint_size.map_or_else(
+            || "no transparency-log checkpoint in this bundle".to_owned(),
+            |size| format!("every event included in the signed checkpoint of {size} leaves"),
+        );
         println!(
-            "ok: {} events, every file and hash intact, {signature}",
+            "ok: {} events, every file and hash intact, signatures valid under the pinned key, {evidence}",
             report.events
         );
         Ok(ExitCode::SUCCESS)
+    } else if report.unpinned {
+        println!(
+            "NOT VERIFIED {}: its files agree with each other, but without the key you trust \
+             that proves nothing (anyone can make such a bundle). Pin the signer's key: get it \
+             once from a channel you trust (granttrail signing-key on the server, or the \
+             foundation's published key), keep it in a file, and pass --public-key FILE",
+            bundle.display()
+        );
+        Ok(ExitCode::from(3))
     } else {
         println!(
             "BROKEN {}: {}",

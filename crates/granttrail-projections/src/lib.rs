@@ -28,7 +28,8 @@ mod view;
 
 pub use audit::{AuditActor, AuditRow, CSV_HEADER, FieldChange, audit_trail};
 pub use bundle::{
-    BUNDLE_FORMAT, BundleReport, Manifest, ManifestFile, audit_csv, build_bundle, verify_bundle,
+    BUNDLE_FORMAT, BundleReport, InclusionProof, LogEvidence, Manifest, ManifestFile, audit_csv,
+    build_bundle, verify_bundle,
 };
 pub use point::{PointInTime, ProjectionError, decode, decode_events, state_at};
 pub use report::{

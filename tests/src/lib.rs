@@ -144,6 +144,7 @@ impl Server {
                 "127.0.0.1:0",
             ])
             .env("GRANTTRAIL_LOG", "info")
+            .envs(key_environment(&self.database))
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
@@ -158,6 +159,15 @@ impl Server {
     /// [`Server::kill`] or [`Server::terminate`].
     pub fn restart(&mut self) {
         self.spawn();
+    }
+
+    /// Where this server's signing key is kept: beside the SQLite file, or
+    /// the file the PostgreSQL tests configure.
+    pub fn signing_key_file(&self) -> PathBuf {
+        match self.sqlite_file() {
+            Some(file) => file.with_file_name("signing-key"),
+            None => PathBuf::from(&key_environment(&self.database)[0].1),
+        }
     }
 
     /// The SQLite database file this server serves, if it runs on SQLite.
@@ -342,6 +352,24 @@ fn postgres_schema(url: &str) -> String {
 
 static SCHEMAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// The signing key every process on a PostgreSQL database shares (the
+/// setting is required there): one file per test schema.
+fn key_environment(database: &str) -> Vec<(String, String)> {
+    match schema_of(database) {
+        Some((_, schema)) => {
+            let file = std::env::temp_dir()
+                .join("granttrail-e2e-keys")
+                .join(schema)
+                .join("signing-key");
+            vec![(
+                "GRANTTRAIL_SIGNING_KEY_FILE".to_owned(),
+                file.display().to_string(),
+            )]
+        }
+        None => Vec::new(),
+    }
+}
+
 fn schema_of(database: &str) -> Option<(String, String)> {
     let (base, options) = database.split_once("options=-c%20search_path%3D")?;
     Some((
@@ -373,6 +401,7 @@ fn cli_in(dir: &Path, database: &str, args: &[&str]) -> Output {
         .arg(database)
         .args(args)
         .env("GRANTTRAIL_LOG", "warn")
+        .envs(key_environment(database))
         .output()
         .expect("granttrail runs")
 }

@@ -35,14 +35,17 @@ async fn a_bundle_verifies_offline_and_every_tampered_file_is_named() {
 
     // The key was made on first start, readable by its owner only, and the
     // CLI prints the same public key the API serves.
-    let key_path = server.dir.path().join("data/signing-key");
+    let key_path = server.signing_key_file();
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(&key_path).unwrap().permissions(),
     );
     assert_eq!(mode & 0o777, 0o600, "owner-only signing key");
     let printed = String::from_utf8(server.cli(&["signing-key"]).stdout).unwrap();
     let key = staff.get("/api/v1/signing-key").await;
-    assert_eq!(printed.trim(), key.json["public_key"].as_str().unwrap());
+    assert_eq!(
+        printed.lines().next().unwrap(),
+        key.json["public_key"].as_str().unwrap()
+    );
     let key_file = server.dir.path().join("public-key");
     std::fs::write(&key_file, key.json["public_key"].as_str().unwrap()).unwrap();
     let bundle_file = server.dir.path().join("seed.zip");

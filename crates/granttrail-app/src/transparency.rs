@@ -194,6 +194,15 @@ impl App {
             .map_err(|e| AppError::Corrupt(format!("the log origin: {e}")))
     }
 
+    /// Whether the log has signed any checkpoint (then its key must not be
+    /// replaced by a new one unnoticed).
+    pub async fn has_checkpoints(&self) -> Result<bool, AppError> {
+        match &self.log {
+            Some(log) => Ok(log.latest_checkpoint().await?.is_some()),
+            None => Ok(false),
+        }
+    }
+
     /// The newest checkpoint, if any was signed.
     pub async fn latest_checkpoint(
         &self,

@@ -29,12 +29,6 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
     {
         return verify_bundle(bundle, public_key.as_deref());
     }
-    // The key lives in its own file: printing it needs no database.
-    if let Command::SigningKey = command {
-        let key = wiring::signing_key(&settings)?;
-        println!("{}", hex::encode(key.verifying_key().to_bytes()));
-        return Ok(ExitCode::SUCCESS);
-    }
     let metrics = Arc::new(Metrics::new());
     // Only these may start a new database; the rest read (or change) one
     // that must exist, and say so when it does not.
@@ -47,8 +41,15 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
         _ => wiring::Opening::MustExist,
     };
     let mut app = wiring::open(&settings, metrics.clone(), opening).await?;
-    if matches!(command, Command::Serve { .. } | Command::Export { .. }) {
-        app = app.with_signing_key(wiring::signing_key(&settings)?);
+    if matches!(
+        command,
+        Command::Serve { .. } | Command::Export { .. } | Command::SigningKey { .. }
+    ) {
+        // A log that signed checkpoints must keep its key: a missing key is
+        // an error then, never a reason to make a new one.
+        let signed = app.has_checkpoints().await.map_err(|e| e.to_string())?;
+        let (key, _) = wiring::signing_key(&settings, signed)?;
+        app = app.with_signing_key(key);
     }
     match command {
         Command::Serve { .. } => serve(app, metrics, &settings).await,
@@ -77,7 +78,7 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
             println!("{}", file.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::SigningKey => unreachable!("answered before any database is opened"),
+        Command::SigningKey { rotate } => signing_key(&app, &settings, rotate).await,
     }
 }
 
@@ -427,6 +428,29 @@ async fn verify(app: &App) -> Result<ExitCode, String> {
         );
         Ok(ExitCode::from(1))
     }
+}
+
+/// Prints the key (public key in hex on the first line, then its key ID,
+/// the log's verifier key and where it is kept), or rotates it.
+async fn signing_key(app: &App, settings: &Settings, rotate: bool) -> Result<ExitCode, String> {
+    let path = wiring::signing_key_path(settings)?;
+    let app = if rotate {
+        let retired = wiring::rotate_signing_key(&path)?;
+        eprintln!("the old key is kept at {}", retired.display());
+        let (key, _) = wiring::signing_key(settings, false)?;
+        app.clone().with_signing_key(key)
+    } else {
+        app.clone()
+    };
+    let info = app.signing_key_info();
+    println!("{}", info["public_key"].as_str().unwrap_or_default());
+    println!("key id: {}", info["key_id"].as_str().unwrap_or_default());
+    println!(
+        "log verifier key: {}",
+        info["log_verifier_key"].as_str().unwrap_or_default()
+    );
+    println!("kept in: {}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks today's log against a checkpoint the auditor kept.

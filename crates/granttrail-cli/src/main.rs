@@ -102,8 +102,15 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Print the public key that signs export bundles (hex).
-    SigningKey,
+    /// Print the key that signs bundles and checkpoints: its public key
+    /// (hex), key ID, the log's verifier key to pin, and where it is kept.
+    SigningKey {
+        /// Make a new key; the old one is kept beside it (renamed with its
+        /// key ID), and checkpoints and bundles it signed stay verifiable
+        /// under it. Restart the servers afterwards.
+        #[arg(long)]
+        rotate: bool,
+    },
     /// Write a consistent copy of the SQLite database to FILE while the
     /// server keeps serving (on PostgreSQL, use pg_dump).
     Backup {

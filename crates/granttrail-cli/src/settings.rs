@@ -53,7 +53,7 @@ impl Default for Settings {
             log_format: "text".into(),
             projection_max_lag: 1000,
             shutdown_grace_seconds: 30,
-            signing_key_file: "data/signing-key".into(),
+            signing_key_file: String::new(),
             sse_heartbeat_seconds: 15,
             sse_token_recheck_seconds: 5,
             header_read_timeout_seconds: 10,

@@ -109,12 +109,44 @@ pub async fn backup(settings: &Settings, file: &std::path::Path) -> Result<(), S
         .map_err(|e| format!("backup to {} failed: {e}", file.display()))
 }
 
-/// The bundle-signing key from `signing_key_file`, created (owner-only
-/// permissions) when missing.
-pub fn signing_key(settings: &Settings) -> Result<ed25519_dalek::SigningKey, String> {
-    let path = std::path::Path::new(&settings.signing_key_file);
+/// Where the signing key is kept: `signing_key_file` when set, else
+/// `signing-key` beside the SQLite database file, so every command finds
+/// the same key from any directory. PostgreSQL has no file to sit beside:
+/// there the setting is required.
+pub fn signing_key_path(settings: &Settings) -> Result<std::path::PathBuf, String> {
+    if !settings.signing_key_file.is_empty() {
+        return Ok(std::path::PathBuf::from(&settings.signing_key_file));
+    }
+    let url = settings.database.as_str();
+    let file = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|file| !file.is_empty() && *file != ":memory:")
+        .ok_or_else(|| {
+            format!(
+                "set signing_key_file (GRANTTRAIL_SIGNING_KEY_FILE) for {}: the key must be found \
+                 in the same place by every server and command",
+                redact(url)
+            )
+        })?;
+    let directory = std::path::Path::new(file)
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    Ok(directory.join("signing-key"))
+}
+
+/// The key that signs bundles and checkpoints, and where it is kept;
+/// created (owner-only permissions) when missing, unless the log already
+/// signed checkpoints with a key: then a missing key is an error.
+pub fn signing_key(
+    settings: &Settings,
+    has_checkpoints: bool,
+) -> Result<(ed25519_dalek::SigningKey, std::path::PathBuf), String> {
+    let path = signing_key_path(settings)?;
     if path.exists() {
-        let text = std::fs::read_to_string(path)
+        let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let seed: [u8; 32] = hex::decode(text.trim())
             .ok()
@@ -125,7 +157,15 @@ pub fn signing_key(settings: &Settings) -> Result<ed25519_dalek::SigningKey, Str
                     path.display()
                 )
             })?;
-        return Ok(ed25519_dalek::SigningKey::from_bytes(&seed));
+        return Ok((ed25519_dalek::SigningKey::from_bytes(&seed), path));
+    }
+    if has_checkpoints {
+        return Err(format!(
+            "the signing key is missing ({}), but this database's log has signed checkpoints \
+             with it: restore the key from your backup (a new key would sign a log that \
+             auditors cannot tie to the old checkpoints)",
+            path.display()
+        ));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -137,12 +177,33 @@ pub fn signing_key(settings: &Settings) -> Result<ed25519_dalek::SigningKey, Str
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options
-        .open(path)
+        .open(&path)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     std::io::Write::write_all(&mut file, hex::encode(seed).as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tracing::info!(file = %path.display(), "created a new bundle-signing key");
-    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+    tracing::info!(file = %path.display(), "created a new signing key");
+    Ok((ed25519_dalek::SigningKey::from_bytes(&seed), path))
+}
+
+/// Moves the key at `path` aside, named by its public key's first bytes,
+/// so a new one is made; returns where the old one went.
+pub fn rotate_signing_key(path: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let seed: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("{} does not hold a signing key", path.display()))?;
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    let mut retired = path.as_os_str().to_owned();
+    retired.push(format!(
+        ".retired-{}",
+        &hex::encode(public.to_bytes())[..16]
+    ));
+    let retired = std::path::PathBuf::from(retired);
+    std::fs::rename(path, &retired)
+        .map_err(|e| format!("cannot move {} aside: {e}", path.display()))?;
+    Ok(retired)
 }
 
 /// A public key given as 64 hex characters or base64 (the forms

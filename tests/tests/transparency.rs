@@ -230,3 +230,40 @@ async fn a_checkpoint_without_a_pinned_key_is_not_verified() {
     ]);
     assert_eq!(refused.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn the_finalized_report_names_the_checkpoint_covering_its_final_event() {
+    let server = Server::start();
+    let (staff, id) = seed_project_through(&server, 8).await;
+    let verifier = verifier(&staff).await;
+    let (_, checkpoint) = checkpoint(&staff, &verifier).await;
+    let line = format!(
+        "granttrail.invalid/log · size 8 · root {} · key {:08x}",
+        hex::encode(checkpoint.root),
+        verifier.key_id()
+    );
+    for (lang, label) in [
+        ("zh-CN", "透明日志检查点"),
+        ("en", "Transparency-log checkpoint"),
+    ] {
+        let report = staff
+            .get(&format!("/api/v1/projects/{id}/report?lang={lang}"))
+            .await;
+        assert_eq!(report.status, 200, "{}", report.text);
+        assert!(
+            report.text.contains(&format!("{label}: `{line}`")),
+            "{}",
+            report.text
+        );
+    }
+    // A draft names none.
+    let (drafting, draft) = seed_project_through(&server, 7).await;
+    let report = drafting
+        .get(&format!("/api/v1/projects/{draft}/report?lang=en"))
+        .await;
+    assert!(
+        !report.text.contains("Transparency-log checkpoint"),
+        "{}",
+        report.text
+    );
+}

@@ -159,3 +159,75 @@ async fn two_servers_on_one_database_agree_on_every_event() {
     assert_eq!(whole_list(&clients[0]).await, listed, "equal to a rebuild");
     assert_eq!(whole_list(&clients[1]).await, listed);
 }
+
+/// Two servers integrate and sign one log: every event is one leaf, and
+/// the checkpoints they sign form one series, each consistent with every
+/// earlier one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_sign_one_consistent_series_of_checkpoints() {
+    use base64::Engine;
+    let first = Server::start_with(&[("GRANTTRAIL_CHECKPOINT_INTERVAL_SECONDS", "1")]);
+    let second = first.another();
+    let token = first.token("staff", None);
+    let clients = [Client::new(&first, &token), Client::new(&second, &token)];
+    // Exports sign a checkpoint at once, on whichever server they reach.
+    for n in 0..12 {
+        let id = clients[n % 2].sign_seed(None).await;
+        let bundle = clients[(n + 1) % 2]
+            .get_raw(&format!("/api/v1/projects/{id}/export"))
+            .await;
+        assert_eq!(bundle.status(), 200);
+    }
+    let history = clients[0].get("/api/v1/log/checkpoints?limit=1000").await;
+    let items = history.json["items"].as_array().unwrap().clone();
+    assert!(items.len() >= 2, "{}", history.text);
+    let key = clients[0].get("/api/v1/signing-key").await;
+    let verifier =
+        granttrail_tlog::note::NoteVerifier::parse(key.json["log_verifier_key"].as_str().unwrap())
+            .unwrap();
+    let checkpoints: Vec<granttrail_tlog::Checkpoint> = items
+        .iter()
+        .map(|item| {
+            let note =
+                granttrail_tlog::note::Note::parse(item["checkpoint"].as_str().unwrap()).unwrap();
+            note.verify(&verifier).unwrap();
+            granttrail_tlog::Checkpoint::parse(&note.text).unwrap()
+        })
+        .collect();
+    // Sizes strictly grow, and every pair is consistent.
+    for pair in checkpoints.windows(2) {
+        assert!(pair[0].size < pair[1].size);
+    }
+    for (i, older) in checkpoints.iter().enumerate() {
+        for newer in &checkpoints[i + 1..] {
+            let proof = clients[1]
+                .get(&format!(
+                    "/api/v1/log/consistency?from={}&to={}",
+                    older.size, newer.size
+                ))
+                .await;
+            let proof: Vec<[u8; 32]> = proof.json["proof"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(p.as_str().unwrap())
+                        .unwrap()
+                        .try_into()
+                        .unwrap()
+                })
+                .collect();
+            granttrail_tlog::verify::verify_consistency(
+                older.size,
+                newer.size,
+                &proof,
+                &older.root,
+                &newer.root,
+            )
+            .unwrap();
+        }
+    }
+    // Every event is exactly one leaf: the last checkpoint covers all 12.
+    assert_eq!(checkpoints.last().unwrap().size, 12);
+}

@@ -94,11 +94,34 @@ impl App {
     /// A project's closing-evaluation report, once a draft exists.
     pub async fn report(&self, caller: &Caller, id: Uuid, lang: Lang) -> Result<Report, AppError> {
         let events = self.events(caller, id).await?;
-        build_report(&events, lang).map_err(|e| match e {
+        let report = build_report(&events, lang).map_err(|e| match e {
             ReportError::NotReady => AppError::ReportNotReady,
             ReportError::History(h) => AppError::from(h),
             ReportError::Render(r) => AppError::Corrupt(r),
-        })
+        })?;
+        // A finalized report names the checkpoint covering its final event.
+        match (&self.log, events.last()) {
+            (Some(log), Some(last)) if report.is_final => {
+                let covering = match log.leaf_index(last.position).await? {
+                    Some(index) => log.checkpoint_covering(index + 1).await?,
+                    None => None,
+                };
+                let origin = |note: &str| {
+                    granttrail_tlog::note::Note::parse(note)
+                        .ok()
+                        .and_then(|n| granttrail_tlog::Checkpoint::parse(&n.text).ok())
+                        .map(|c| c.origin)
+                };
+                Ok(match covering {
+                    Some(c) => {
+                        let origin = origin(&c.note).unwrap_or_else(|| self.log_origin.clone());
+                        report.with_checkpoint(&origin, c.size, &c.root, &c.key_id)
+                    }
+                    None => report,
+                })
+            }
+            _ => Ok(report),
+        }
     }
 }
 

@@ -184,6 +184,11 @@ pub struct Report {
     pub finalized_on: Option<String>,
     /// Approver, once final.
     pub approved_by: Option<String>,
+    /// The transparency-log checkpoint covering the final event, as a
+    /// line a person can read and type back (origin, tree size, root, key
+    /// ID); set by whoever knows the log ([`Report::with_checkpoint`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
     /// Words used by the templates, in the report's language.
     pub words: Words,
 }
@@ -221,6 +226,7 @@ pub struct Words {
     suggestions: String,
     none: String,
     finalized: String,
+    checkpoint: String,
     revision: String,
     targets_vs_actuals: String,
     original: String,
@@ -260,6 +266,7 @@ fn words(lang: Lang) -> Words {
         suggestions: w("建议", "Suggestions"),
         none: w("无", "none"),
         finalized: w("定稿", "Finalized"),
+        checkpoint: w("透明日志检查点", "Transparency-log checkpoint"),
         revision: w("第{}稿", "revision {}"),
         targets_vs_actuals: w("指标目标与完成情况", "Targets and actuals"),
         original: w("原定周期", "original period"),
@@ -500,6 +507,7 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
         passed,
         finalized_on: finalized.as_ref().map(|f| f.finalized_on.to_string()),
         approved_by: finalized.as_ref().map(|f| f.approved_by.clone()),
+        checkpoint: None,
         words: words(lang),
     })
 }
@@ -569,6 +577,22 @@ fn markdown_safe_formatter(
 }
 
 impl Report {
+    /// The report with the checkpoint line that ties a printed copy to the
+    /// log: `origin · size N · root HEX · key KEYID`.
+    pub fn with_checkpoint(
+        mut self,
+        origin: &str,
+        size: u64,
+        root: &[u8; 32],
+        key_id: &str,
+    ) -> Report {
+        self.checkpoint = Some(format!(
+            "{origin} · size {size} · root {} · key {key_id}",
+            hex::encode(root)
+        ));
+        self
+    }
+
     /// Markdown.
     pub fn to_markdown(&self) -> Result<String, ReportError> {
         self.render("report.md")

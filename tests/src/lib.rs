@@ -668,6 +668,44 @@ pub async fn try_send_seed_step(
         .await
 }
 
+/// The rehash forgery an auditor's checkpoint must convict: event
+/// `version` of project `id` gets another site-visit finding, and it and
+/// every later event are rehashed along the chain, the stream's head too,
+/// through SQL behind the server's back. `events` are the project's
+/// events as `/events` served them; the chain verifies afterwards.
+pub fn rehash_forgery(server: &Server, id: &str, events: &[Value], version: usize) {
+    let mut forged: Vec<granttrail_store::StoredEvent> = events
+        .iter()
+        .map(|e| serde_json::from_value(e.clone()).unwrap())
+        .collect();
+    let at = version - 1;
+    forged[at].data["findings"] = Value::from("一切正常 (rewritten)");
+    for i in at..forged.len() {
+        if i > at {
+            forged[i].prev_hash = forged[i - 1].hash.clone();
+        }
+        forged[i].hash = granttrail_store::chain::compute_hash(&forged[i]);
+    }
+    let mut sql: Vec<String> = forged[at..]
+        .iter()
+        .map(|e| {
+            format!(
+                "UPDATE events SET data = '{}', prev_hash = '{}', hash = '{}' \
+                 WHERE stream_id = {{id}} AND version = {}",
+                e.data.to_string().replace('\'', "''"),
+                e.prev_hash,
+                e.hash,
+                e.version
+            )
+        })
+        .collect();
+    sql.push(format!(
+        "UPDATE streams SET head_hash = '{}' WHERE stream_id = {{id}}",
+        forged.last().unwrap().hash
+    ));
+    server.tamper(&sql.join("; "), id);
+}
+
 /// Every project of the list, page by page, as `client` sees it.
 pub async fn whole_list(client: &Client) -> Vec<Value> {
     let mut all = Vec::new();

@@ -1,10 +1,11 @@
-//! The Python verification script of docs/verifying.md, run for real
-//! against an exported seed bundle: intact, then with one event altered.
+//! The Python verification script of docs/verifying.md, run for real:
+//! against an exported seed bundle (intact with the pinned key, without a
+//! key, forged), and against a checkpoint kept before a rehashed forgery.
 //!
-//! It needs `python3` with the `rfc8785` package; `.ci/run` installs it and
-//! sets `GRANTTRAIL_PYTHON_VERIFY=1`, so CI always runs this. Elsewhere,
-//! without that variable, the test says so and checks only that the script
-//! is in the docs.
+//! It needs `python3` with `rfc8785` and `cryptography`; `.ci/run`
+//! installs them and sets `GRANTTRAIL_PYTHON_VERIFY=1`, so CI always runs
+//! this. Elsewhere, without that variable, the test says so and checks
+//! only that the script is in the docs.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,10 +20,22 @@ fn script_from_docs() -> String {
     docs[start..end].to_owned()
 }
 
+fn python(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new("python3")
+        .arg(dir.join("verify.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
 #[tokio::test]
-async fn the_documented_python_script_verifies_a_real_bundle() {
+async fn the_documented_python_script_verifies_bundles_and_kept_checkpoints() {
     let script = script_from_docs();
-    assert!(script.contains("rfc8785.dumps"));
+    assert!(script.contains("rfc8785.dumps") && script.contains("def verify_consistency"));
     if std::env::var("GRANTTRAIL_PYTHON_VERIFY").as_deref() != Ok("1") {
         eprintln!(
             "GRANTTRAIL_PYTHON_VERIFY is not 1: not running the Python verifier (CI runs it)"
@@ -33,58 +46,90 @@ async fn the_documented_python_script_verifies_a_real_bundle() {
     let (staff, id) = seed_project_through(&server, 8).await;
     let bundle = staff
         .get_raw(&format!("/api/v1/projects/{id}/export"))
-        .await;
-    let bundle = bundle.bytes().await.unwrap().to_vec();
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
     let dir = server.dir.path();
     std::fs::write(dir.join("verify.py"), script).unwrap();
     std::fs::write(dir.join("seed.zip"), &bundle).unwrap();
-    let run = |zip: &str| {
-        let out = Command::new("python3")
-            .arg(dir.join("verify.py"))
-            .arg(dir.join(zip))
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr),
-        )
-    };
-    let (ok, text) = run("seed.zip");
-    assert!(ok, "{text}");
+    let keys = staff.get("/api/v1/signing-key").await;
+    std::fs::write(
+        dir.join("signer.pub"),
+        keys.json["public_key"].as_str().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("log.vkey"),
+        keys.json["log_verifier_key"].as_str().unwrap(),
+    )
+    .unwrap();
+    let path = |name: &str| dir.join(name).display().to_string();
 
-    // Alter event 4's data and fix up the manifest's file hash, as a
-    // forger would: the chain still catches it.
+    let (code, said) = python(dir, &["bundle", &path("seed.zip"), &path("signer.pub")]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("included in the checkpoint of 8 leaves"),
+        "{said}"
+    );
+    let (code, said) = python(dir, &["bundle", &path("seed.zip")]);
+    assert_eq!(code, Some(3), "no key, no ok: {said}");
+
+    // 通过 → 不通过 in the report, its hash refreshed in the manifest: only
+    // the signature under the pinned key can catch it, and does.
     let mut files = zip_entries(&bundle);
-    let events = files.iter().position(|(n, _)| n == "events.jsonl").unwrap();
-    let text = String::from_utf8(files[events].1.clone()).unwrap();
-    let altered: Vec<String> = text
-        .lines()
-        .map(|l| {
-            if l.contains("\"version\":4,") {
-                l.replace("2023-02-15", "2023-02-16")
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect();
-    files[events].1 = (altered.join("\n") + "\n").into_bytes();
+    let report = files.iter().position(|(n, _)| n == "report.html").unwrap();
+    files[report].1 = String::from_utf8(files[report].1.clone())
+        .unwrap()
+        .replace("：通过", "：不通过")
+        .into_bytes();
     let manifest = files
         .iter()
         .position(|(n, _)| n == "manifest.json")
         .unwrap();
     let mut json: serde_json::Value = serde_json::from_slice(&files[manifest].1).unwrap();
     for entry in json["files"].as_array_mut().unwrap() {
-        if entry["name"] == "events.jsonl" {
+        if entry["name"] == "report.html" {
             use sha2::Digest;
             entry["sha256"] =
-                serde_json::Value::from(hex::encode(sha2::Sha256::digest(&files[events].1)));
-            entry["size"] = serde_json::Value::from(files[events].1.len());
+                serde_json::Value::from(hex::encode(sha2::Sha256::digest(&files[report].1)));
+            entry["size"] = serde_json::Value::from(files[report].1.len());
         }
     }
     files[manifest].1 = serde_json::to_vec_pretty(&json).unwrap();
     std::fs::write(dir.join("forged.zip"), zip_of(&files)).unwrap();
-    let (ok, text) = run("forged.zip");
-    assert!(!ok);
-    assert!(text.contains("event version 4"), "{text}");
+    let (code, said) = python(dir, &["bundle", &path("forged.zip"), &path("signer.pub")]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("manifest.sig"), "{said}");
+
+    // A checkpoint kept now convicts a rehashed forgery made later.
+    let checkpoint = staff.get("/api/v1/log/checkpoint").await.text;
+    std::fs::write(dir.join("checkpoint.txt"), checkpoint).unwrap();
+    let auditor = server.token("auditor", None);
+    let against = |dir: &std::path::Path| {
+        python(
+            dir,
+            &[
+                "against",
+                &path("checkpoint.txt"),
+                &path("log.vkey"),
+                &server.base,
+                &auditor,
+            ],
+        )
+    };
+    let (code, said) = against(dir);
+    assert_eq!(code, Some(0), "{said}");
+    let events = staff
+        .get(&format!("/api/v1/projects/{id}/events"))
+        .await
+        .json;
+    granttrail_e2e::rehash_forgery(&server, &id, events.as_array().unwrap(), 5);
+    let (code, said) = against(dir);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(&format!("position {}", events[4]["position"])) && said.contains("version 5"),
+        "{said}"
+    );
 }

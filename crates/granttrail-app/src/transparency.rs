@@ -203,22 +203,113 @@ impl App {
         }
     }
 
-    /// The newest checkpoint, if any was signed.
+    /// The newest checkpoint, if any was signed, with its cosignatures.
     pub async fn latest_checkpoint(
         &self,
         _caller: &Caller,
     ) -> Result<Option<StoredCheckpoint>, AppError> {
-        Ok(self.log_store()?.latest_checkpoint().await?)
+        match self.log_store()?.latest_checkpoint().await? {
+            Some(checkpoint) => Ok(Some(self.with_cosignatures(checkpoint).await?)),
+            None => Ok(None),
+        }
     }
 
-    /// Checkpoints for sizes above `after`, oldest first.
+    /// Checkpoints for sizes above `after`, oldest first, with their
+    /// cosignatures.
     pub async fn checkpoints(
         &self,
         _caller: &Caller,
         after: u64,
         limit: u32,
     ) -> Result<Vec<StoredCheckpoint>, AppError> {
-        Ok(self.log_store()?.checkpoints(after, limit).await?)
+        let mut kept = Vec::new();
+        for checkpoint in self.log_store()?.checkpoints(after, limit).await? {
+            kept.push(self.with_cosignatures(checkpoint).await?);
+        }
+        Ok(kept)
+    }
+
+    /// The checkpoint's note with every cosignature line added after the
+    /// log's own signature.
+    async fn with_cosignatures(
+        &self,
+        mut checkpoint: StoredCheckpoint,
+    ) -> Result<StoredCheckpoint, AppError> {
+        for cosignature in self.log_store()?.cosignatures(checkpoint.size).await? {
+            checkpoint.note.push_str(&cosignature.line);
+        }
+        Ok(checkpoint)
+    }
+
+    /// Cosigns the newest checkpoint with a second key (a witness: the
+    /// foundation's supervisor, a donor), after checking that the log's key
+    /// signed it and that it extends the last checkpoint this key cosigned
+    /// (a consistency proof from the stored hashes). Returns the size
+    /// cosigned.
+    pub async fn cosign(
+        &self,
+        cosigner: &NoteSigner,
+        log_key: &granttrail_tlog::note::NoteVerifier,
+    ) -> Result<u64, AppError> {
+        let log = self.log_store()?;
+        let latest = log
+            .latest_checkpoint()
+            .await?
+            .ok_or_else(|| AppError::BadParameter {
+                parameter: "checkpoint".into(),
+                message: "the log has signed no checkpoint yet: nothing to cosign".into(),
+            })?;
+        let refuse = |why: String| {
+            tracing::error!(%why, "refusing to cosign");
+            AppError::LogInconsistent(why)
+        };
+        let note = granttrail_tlog::note::Note::parse(&latest.note)
+            .map_err(|e| refuse(format!("the newest checkpoint is not a signed note: {e}")))?;
+        note.verify(log_key)
+            .map_err(|e| refuse(format!("the newest checkpoint: {e}")))?;
+        let checkpoint = Checkpoint::parse(&note.text)
+            .map_err(|e| refuse(format!("the newest checkpoint: {e}")))?;
+        let name = cosigner.verifier().name().to_owned();
+        let key_id = format!("{:08x}", cosigner.verifier().key_id());
+        if let Some(previous) = log.last_cosigned(&name, &key_id).await? {
+            if previous >= checkpoint.size {
+                return Ok(previous);
+            }
+            let before = log
+                .checkpoint_covering(previous)
+                .await?
+                .filter(|c| c.size == previous)
+                .ok_or_else(|| {
+                    refuse(format!(
+                        "the checkpoint of {previous} leaves this key cosigned is gone"
+                    ))
+                })?;
+            let proof = stored::consistency_from(
+                previous,
+                checkpoint.size,
+                &log.log_hashes(&stored::consistency_needs(previous, checkpoint.size))
+                    .await?,
+            );
+            verify::verify_consistency(previous, checkpoint.size, &proof, &before.root, &checkpoint.root)
+                .map_err(|e| {
+                    refuse(format!(
+                        "the checkpoint of {} leaves does not extend the one of {previous} this key cosigned ({e})",
+                        checkpoint.size
+                    ))
+                })?;
+        }
+        let line = cosigner
+            .signature_line(&note.text)
+            .map_err(|e| AppError::Corrupt(format!("cosigning: {e}")))?;
+        log.save_cosignature(&granttrail_store::Cosignature {
+            size: checkpoint.size,
+            name,
+            key_id,
+            line,
+            signed_at: granttrail_store::now_micros(),
+        })
+        .await?;
+        Ok(checkpoint.size)
     }
 
     /// The inclusion proof of the event at `position` in the tree of
@@ -356,7 +447,7 @@ impl App {
             });
         }
         Ok(LogEvidence {
-            checkpoint: checkpoint.note,
+            checkpoint: self.with_cosignatures(checkpoint).await?.note,
             proofs,
         })
     }

@@ -24,10 +24,20 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
     if let Command::Verify {
         bundle: Some(bundle),
         public_key,
+        require_cosigner,
         ..
     } = &command
     {
-        return verify_bundle(bundle, public_key.as_deref());
+        return verify_bundle(bundle, public_key.as_deref(), require_cosigner);
+    }
+    if let Command::Cosign {
+        key,
+        name,
+        init: true,
+        ..
+    } = &command
+    {
+        return cosigner_init(key, name);
     }
     let metrics = Arc::new(Metrics::new());
     // Only these may start a new database; the rest read (or change) one
@@ -65,8 +75,12 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
         Command::Verify {
             against: Some(checkpoint),
             public_key,
+            require_cosigner,
             ..
-        } => verify_against(&app, &checkpoint, public_key.as_deref()).await,
+        } => verify_against(&app, &checkpoint, public_key.as_deref(), &require_cosigner).await,
+        Command::Cosign {
+            key, name, log_key, ..
+        } => cosign(&app, &key, &name, log_key.as_deref()).await,
         Command::Verify { .. } => verify(&app).await,
         Command::Export {
             project_id,
@@ -458,6 +472,7 @@ async fn verify_against(
     app: &App,
     file: &std::path::Path,
     public_key: Option<&std::path::Path>,
+    cosigners: &[std::path::PathBuf],
 ) -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -477,6 +492,13 @@ async fn verify_against(
     if let Err(e) = note.verify(&verifier) {
         println!("BROKEN {}: {e}", file.display());
         return Ok(ExitCode::from(1));
+    }
+    for cosigner in cosigners {
+        let cosigner = wiring::read_verifier_key(cosigner)?;
+        if let Err(e) = note.verify(&cosigner) {
+            println!("BROKEN {}: {e} (a required cosigner)", file.display());
+            return Ok(ExitCode::from(1));
+        }
     }
     let report = app
         .check_against(&checkpoint)
@@ -498,14 +520,60 @@ async fn verify_against(
     }
 }
 
+/// Makes a cosigner's key file and prints its verifier key.
+fn cosigner_init(key: &std::path::Path, name: &str) -> Result<ExitCode, String> {
+    let seed = wiring::new_key_file(key)?;
+    let signer =
+        granttrail_tlog::note::NoteSigner::new(name, ed25519_dalek::SigningKey::from_bytes(&seed))
+            .map_err(|e| e.to_string())?;
+    println!("{}", signer.verifier().encode());
+    eprintln!(
+        "made {}; give the line above to whoever verifies your cosignatures",
+        key.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Cosigns the newest checkpoint.
+async fn cosign(
+    app: &App,
+    key: &std::path::Path,
+    name: &str,
+    log_key: Option<&std::path::Path>,
+) -> Result<ExitCode, String> {
+    let seed = wiring::read_key_file(key)?;
+    let signer =
+        granttrail_tlog::note::NoteSigner::new(name, ed25519_dalek::SigningKey::from_bytes(&seed))
+            .map_err(|e| e.to_string())?;
+    let log_key = wiring::read_verifier_key(log_key.ok_or("give --log-key")?)?;
+    match app.cosign(&signer, &log_key).await {
+        Ok(size) => {
+            println!(
+                "cosigned the checkpoint of {size} leaves as {}",
+                signer.verifier().encode()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("REFUSED: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 fn verify_bundle(
     bundle: &std::path::Path,
     public_key: Option<&std::path::Path>,
+    cosigners: &[std::path::PathBuf],
 ) -> Result<ExitCode, String> {
     let bytes =
         std::fs::read(bundle).map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
     let key = public_key.map(wiring::read_public_key).transpose()?;
-    let report = granttrail_projections::verify_bundle(&bytes, key.as_ref());
+    let cosigners = cosigners
+        .iter()
+        .map(|c| wiring::read_verifier_key(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = granttrail_projections::verify_bundle(&bytes, key.as_ref(), &cosigners);
     if report.ok {
         let evidence = report.checkpoint_size.map_or_else(
             || "no transparency-log checkpoint in this bundle".to_owned(),

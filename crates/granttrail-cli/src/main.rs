@@ -90,6 +90,29 @@ enum Command {
         /// (hex or base64).
         #[arg(long)]
         public_key: Option<PathBuf>,
+        /// A witness that must have cosigned the checkpoint: its verifier
+        /// key (NAME+KEYID+KEY) in a file. May be given more than once.
+        #[arg(long)]
+        require_cosigner: Vec<PathBuf>,
+    },
+    /// Cosign the log's newest checkpoint with a second key (the
+    /// foundation's supervisor, a donor) after checking that the log only
+    /// grew since the last checkpoint this key cosigned.
+    Cosign {
+        /// The cosigner's Ed25519 key (64 hex characters, the seed).
+        #[arg(long)]
+        key: PathBuf,
+        /// The cosigner's name, e.g. supervisor.example.org.
+        #[arg(long)]
+        name: String,
+        /// The log's verifier key (ORIGIN+KEYID+KEY) the checkpoint must be
+        /// signed by.
+        #[arg(long, required_unless_present = "init")]
+        log_key: Option<PathBuf>,
+        /// Make the key file (owner-only) and print its verifier key;
+        /// cosign nothing.
+        #[arg(long)]
+        init: bool,
     },
     /// Write signed compliance bundles (zip).
     Export {

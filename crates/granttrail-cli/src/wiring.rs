@@ -240,3 +240,43 @@ pub fn read_log_verifier(
     granttrail_tlog::note::NoteVerifier::new(origin, key)
         .map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// A verifier key line (`NAME+KEYID+KEY`) from a file.
+pub fn read_verifier_key(
+    path: &std::path::Path,
+) -> Result<granttrail_tlog::note::NoteVerifier, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    granttrail_tlog::note::NoteVerifier::parse(text.trim())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The Ed25519 seed in a key file (64 hex characters).
+pub fn read_key_file(path: &std::path::Path) -> Result<[u8; 32], String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            format!(
+                "{} does not hold a 64-hex-character Ed25519 seed",
+                path.display()
+            )
+        })
+}
+
+/// Makes a new key file (owner-only; never over an existing one).
+pub fn new_key_file(path: &std::path::Path) -> Result<[u8; 32], String> {
+    let seed: [u8; 32] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, hex::encode(seed).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(seed)
+}

@@ -229,8 +229,15 @@ pub struct BundleReport {
 ///
 /// Without a key everything else is still checked, but the verdict is not
 /// ok: `unpinned` says why.
-pub fn verify_bundle(zip_bytes: &[u8], public_key: Option<&VerifyingKey>) -> BundleReport {
-    match check(zip_bytes, public_key) {
+///
+/// Every key in `cosigners` must also have signed the checkpoint (a
+/// witness's cosignature).
+pub fn verify_bundle(
+    zip_bytes: &[u8],
+    public_key: Option<&VerifyingKey>,
+    cosigners: &[NoteVerifier],
+) -> BundleReport {
+    match check(zip_bytes, public_key, cosigners) {
         Ok((events, checkpoint_size)) => BundleReport {
             ok: public_key.is_some(),
             unpinned: public_key.is_none(),
@@ -251,6 +258,7 @@ pub fn verify_bundle(zip_bytes: &[u8], public_key: Option<&VerifyingKey>) -> Bun
 fn check(
     zip_bytes: &[u8],
     public_key: Option<&VerifyingKey>,
+    cosigners: &[NoteVerifier],
 ) -> Result<(u64, Option<u64>), String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(zip_bytes))
         .map_err(|e| format!("not a readable zip: {e}"))?;
@@ -311,9 +319,12 @@ fn check(
     rederive(&manifest, &events, &contents)?;
     let checkpoint_size = match (contents.get("checkpoint.txt"), contents.get("proofs.json")) {
         (Some(note), Some(proofs)) => Some(check_evidence(
-            &manifest, &events, note, proofs, public_key,
+            &manifest, &events, note, proofs, public_key, cosigners,
         )?),
-        (None, None) => None,
+        (None, None) if cosigners.is_empty() => None,
+        (None, None) => {
+            return Err("a cosigner is required, but the bundle carries no checkpoint".to_owned());
+        }
         _ => return Err("checkpoint.txt and proofs.json come together".to_owned()),
     };
     // Content first, so a changed file is named even when its hash was
@@ -397,6 +408,7 @@ fn check_evidence(
     note: &[u8],
     proofs: &[u8],
     public_key: Option<&VerifyingKey>,
+    cosigners: &[NoteVerifier],
 ) -> Result<u64, String> {
     let note = std::str::from_utf8(note).map_err(|_| "checkpoint.txt is not UTF-8".to_owned())?;
     let note = Note::parse(note).map_err(|e| format!("checkpoint.txt: {e}"))?;
@@ -410,6 +422,10 @@ fn check_evidence(
         if manifest.key_id.as_deref() != Some(format!("{:08x}", verifier.key_id()).as_str()) {
             return Err("manifest.json names another key ID than the pinned key's".to_owned());
         }
+    }
+    for cosigner in cosigners {
+        note.verify(cosigner)
+            .map_err(|e| format!("checkpoint.txt: {e} (a required cosigner)"))?;
     }
     let proofs: Vec<InclusionProof> =
         serde_json::from_slice(proofs).map_err(|e| format!("proofs.json is malformed: {e}"))?;

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use granttrail_store::{
-    LogHash, LogHead, LogStep, LogStore, Saved, StoreError, StoredCheckpoint,
-    checkpoint_from_columns, format_instant,
+    Cosignature, LogHash, LogHead, LogStep, LogStore, Saved, StoreError, StoredCheckpoint,
+    checkpoint_from_columns, cosignature_from_columns, format_instant,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -15,6 +15,7 @@ use crate::{SqliteStore, unavailable};
 pub(crate) enum LogWrite {
     Integrate(LogStep),
     Checkpoint(StoredCheckpoint),
+    Cosignature(Cosignature),
 }
 
 /// A log write and where its answer goes.
@@ -157,6 +158,40 @@ impl LogStore for SqliteStore {
     async fn checkpoint_covering(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
         self.one_checkpoint(COVERING_SQL, Some(size as i64)).await
     }
+
+    async fn save_cosignature(&self, cosignature: &Cosignature) -> Result<(), StoreError> {
+        self.send_log(LogWrite::Cosignature(cosignature.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn cosignatures(&self, size: u64) -> Result<Vec<Cosignature>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT tree_size, name, key_id, line, signed_at FROM log_cosignatures \
+             WHERE tree_size = ?1 ORDER BY signed_at, name",
+        )
+        .bind(size as i64)
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(size, name, key_id, line, at)| {
+                cosignature_from_columns(size, name, key_id, line, &at)
+            })
+            .collect()
+    }
+
+    async fn last_cosigned(&self, name: &str, key_id: &str) -> Result<Option<u64>, StoreError> {
+        let size: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(tree_size) FROM log_cosignatures WHERE name = ?1 AND key_id = ?2",
+        )
+        .bind(name)
+        .bind(key_id)
+        .fetch_one(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(size.map(|s| s as u64))
+    }
 }
 
 /// Writes a log job on the writer's connection. Integration commits
@@ -170,7 +205,7 @@ pub(crate) async fn write(
     let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
     let level = match write {
         LogWrite::Integrate(_) => "PRAGMA synchronous = NORMAL",
-        LogWrite::Checkpoint(_) => "PRAGMA synchronous = FULL",
+        LogWrite::Checkpoint(_) | LogWrite::Cosignature(_) => "PRAGMA synchronous = FULL",
     };
     sqlx::query(level)
         .execute(&mut *connection)
@@ -218,6 +253,20 @@ pub(crate) async fn write(
             .bind(&checkpoint.note)
             .bind(&checkpoint.key_id)
             .bind(format_instant(&checkpoint.signed_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        LogWrite::Cosignature(cosignature) => {
+            sqlx::query(
+                "INSERT INTO log_cosignatures (tree_size, name, key_id, line, signed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )
+            .bind(cosignature.size as i64)
+            .bind(&cosignature.name)
+            .bind(&cosignature.key_id)
+            .bind(&cosignature.line)
+            .bind(format_instant(&cosignature.signed_at))
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;

@@ -41,7 +41,10 @@ pub use event::{
     StreamBound, StreamHead, format_instant, now_micros,
 };
 pub use idempotency::{IdempotencyColumns, IdempotencyRecord};
-pub use log::{LogHash, LogHead, LogStep, LogStore, StoredCheckpoint, checkpoint_from_columns};
+pub use log::{
+    Cosignature, LogHash, LogHead, LogStep, LogStore, StoredCheckpoint, checkpoint_from_columns,
+    cosignature_from_columns,
+};
 pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};
 pub use token::{Role, TokenColumns, TokenRecord, TokenStore};
 

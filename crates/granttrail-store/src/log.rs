@@ -53,6 +53,22 @@ pub struct StoredCheckpoint {
     pub signed_at: DateTime<Utc>,
 }
 
+/// A second key's signature line on a checkpoint (a witness: the
+/// foundation's supervisor or a donor), kept beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cosignature {
+    /// The tree size of the checkpoint cosigned.
+    pub size: u64,
+    /// The cosigner's key name.
+    pub name: String,
+    /// The cosigner's key ID (8 hex digits).
+    pub key_id: String,
+    /// The signature line, as it is appended to the note.
+    pub line: String,
+    /// When it was added.
+    pub signed_at: DateTime<Utc>,
+}
+
 /// The transparency log's storage; implemented by each backend.
 #[async_trait]
 pub trait LogStore: Send + Sync + 'static {
@@ -85,6 +101,36 @@ pub trait LogStore: Send + Sync + 'static {
 
     /// The smallest checkpoint whose tree holds at least `size` leaves.
     async fn checkpoint_covering(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// Keeps a cosignature (durably); the same key cosigning the same size
+    /// again changes nothing.
+    async fn save_cosignature(&self, cosignature: &Cosignature) -> Result<(), StoreError>;
+
+    /// Every cosignature on the checkpoint of `size`, oldest first.
+    async fn cosignatures(&self, size: u64) -> Result<Vec<Cosignature>, StoreError>;
+
+    /// The largest checkpoint size the key `name`/`key_id` cosigned.
+    async fn last_cosigned(&self, name: &str, key_id: &str) -> Result<Option<u64>, StoreError>;
+}
+
+/// A cosignature from its stored columns.
+pub fn cosignature_from_columns(
+    size: i64,
+    name: String,
+    key_id: String,
+    line: String,
+    signed_at: &str,
+) -> Result<Cosignature, StoreError> {
+    let bad = |what: &str| StoreError::Unavailable(format!("cosignature {size}: bad {what}"));
+    Ok(Cosignature {
+        size: u64::try_from(size).map_err(|_| bad("size"))?,
+        name,
+        key_id,
+        line,
+        signed_at: DateTime::parse_from_rfc3339(signed_at)
+            .map_err(|_| bad("instant"))?
+            .with_timezone(&Utc),
+    })
 }
 
 /// A checkpoint from its stored columns (root as hex, instant as RFC 3339).

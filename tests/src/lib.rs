@@ -721,6 +721,28 @@ pub async fn whole_list(client: &Client) -> Vec<Value> {
     }
 }
 
+/// The bundle's files with `name` replaced by `bytes` and its SHA-256 and
+/// size refreshed in the manifest, as a forger without the key would do.
+pub fn with_forged_file(files: &[(String, Vec<u8>)], name: &str, bytes: Vec<u8>) -> Vec<u8> {
+    use sha2::Digest;
+    let mut files = files.to_vec();
+    let at = files.iter().position(|(n, _)| n == name).unwrap();
+    files[at].1 = bytes;
+    let manifest = files
+        .iter()
+        .position(|(n, _)| n == "manifest.json")
+        .unwrap();
+    let mut json: Value = serde_json::from_slice(&files[manifest].1).unwrap();
+    for entry in json["files"].as_array_mut().unwrap() {
+        if entry["name"] == name {
+            entry["sha256"] = Value::from(hex::encode(sha2::Sha256::digest(&files[at].1)));
+            entry["size"] = Value::from(files[at].1.len());
+        }
+    }
+    files[manifest].1 = serde_json::to_vec_pretty(&json).unwrap();
+    zip_of(&files)
+}
+
 /// The files of a zip, in order.
 pub fn zip_entries(bundle: &[u8]) -> Vec<(String, Vec<u8>)> {
     use std::io::Read;

@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Server, seed_project_through, zip_entries, zip_of};
-use sha2::{Digest, Sha256};
+use granttrail_e2e::{Server, seed_project_through, with_forged_file, zip_entries};
 
 /// `granttrail verify --bundle FILE [--public-key KEY]`: exit code and
 /// what it printed.
@@ -28,34 +27,6 @@ fn verify(bundle: &std::path::Path, key: Option<&std::path::Path>) -> (Option<i3
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
-}
-
-/// The bundle with `name` replaced by `bytes` and its hash refreshed in
-/// the manifest, as a forger without the key would do.
-fn forged(files: &[(String, Vec<u8>)], name: &str, bytes: Vec<u8>) -> Vec<u8> {
-    let old_hash = hex::encode(Sha256::digest(
-        &files.iter().find(|(n, _)| n == name).unwrap().1,
-    ));
-    let new_hash = hex::encode(Sha256::digest(&bytes));
-    let old_size = files.iter().find(|(n, _)| n == name).unwrap().1.len();
-    let files: Vec<(String, Vec<u8>)> = files
-        .iter()
-        .map(|(n, b)| match n.as_str() {
-            n2 if n2 == name => (n.clone(), bytes.clone()),
-            "manifest.json" => {
-                let text = String::from_utf8(b.clone())
-                    .unwrap()
-                    .replace(&old_hash, &new_hash)
-                    .replace(
-                        &format!("\"size\": {old_size}"),
-                        &format!("\"size\": {}", bytes.len()),
-                    );
-                (n.clone(), text.into_bytes())
-            }
-            _ => (n.clone(), b.clone()),
-        })
-        .collect();
-    zip_of(&files)
 }
 
 #[tokio::test]
@@ -108,7 +79,7 @@ async fn a_bundle_proves_its_events_under_the_pinned_key_only() {
     let forgery = dir.join("forged-report.zip");
     std::fs::write(
         &forgery,
-        forged(&files, "report.html", changed.into_bytes()),
+        with_forged_file(&files, "report.html", changed.into_bytes()),
     )
     .unwrap();
     for key in [Some(key_file.as_path()), None] {
@@ -124,7 +95,7 @@ async fn a_bundle_proves_its_events_under_the_pinned_key_only() {
     let forgery = dir.join("forged-proof.zip");
     std::fs::write(
         &forgery,
-        forged(
+        with_forged_file(
             &files,
             "proofs.json",
             serde_json::to_vec_pretty(&parsed).unwrap(),

@@ -11,7 +11,7 @@
 
 use std::process::Command;
 
-use granttrail_e2e::{Server, seed_project_through, zip_entries, zip_of};
+use granttrail_e2e::{Server, seed_project_through, with_forged_file, zip_entries};
 
 fn script_from_docs() -> String {
     let docs = include_str!("../../docs/verifying.md");
@@ -78,27 +78,16 @@ async fn the_documented_python_script_verifies_bundles_and_kept_checkpoints() {
 
     // 通过 → 不通过 in the report, its hash refreshed in the manifest: only
     // the signature under the pinned key can catch it, and does.
-    let mut files = zip_entries(&bundle);
-    let report = files.iter().position(|(n, _)| n == "report.html").unwrap();
-    files[report].1 = String::from_utf8(files[report].1.clone())
+    let files = zip_entries(&bundle);
+    let report = files.iter().find(|(n, _)| n == "report.html").unwrap();
+    let changed = String::from_utf8(report.1.clone())
         .unwrap()
-        .replace("：通过", "：不通过")
-        .into_bytes();
-    let manifest = files
-        .iter()
-        .position(|(n, _)| n == "manifest.json")
-        .unwrap();
-    let mut json: serde_json::Value = serde_json::from_slice(&files[manifest].1).unwrap();
-    for entry in json["files"].as_array_mut().unwrap() {
-        if entry["name"] == "report.html" {
-            use sha2::Digest;
-            entry["sha256"] =
-                serde_json::Value::from(hex::encode(sha2::Sha256::digest(&files[report].1)));
-            entry["size"] = serde_json::Value::from(files[report].1.len());
-        }
-    }
-    files[manifest].1 = serde_json::to_vec_pretty(&json).unwrap();
-    std::fs::write(dir.join("forged.zip"), zip_of(&files)).unwrap();
+        .replace("：通过", "：不通过");
+    std::fs::write(
+        dir.join("forged.zip"),
+        with_forged_file(&files, "report.html", changed.into_bytes()),
+    )
+    .unwrap();
     let (code, said) = python(dir, &["bundle", &path("forged.zip"), &path("signer.pub")]);
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("manifest.sig"), "{said}");

@@ -146,17 +146,7 @@ pub fn signing_key(
 ) -> Result<(ed25519_dalek::SigningKey, std::path::PathBuf), String> {
     let path = signing_key_path(settings)?;
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let seed: [u8; 32] = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| {
-                format!(
-                    "{} does not hold a 64-hex-character Ed25519 seed",
-                    path.display()
-                )
-            })?;
+        let seed = read_key_file(&path)?;
         return Ok((ed25519_dalek::SigningKey::from_bytes(&seed), path));
     }
     if has_checkpoints {
@@ -171,16 +161,7 @@ pub fn signing_key(
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let seed: [u8; 32] = rand::random();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    std::io::Write::write_all(&mut file, hex::encode(seed).as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let seed = new_key_file(&path)?;
     tracing::info!(file = %path.display(), "created a new signing key");
     Ok((ed25519_dalek::SigningKey::from_bytes(&seed), path))
 }
@@ -188,12 +169,7 @@ pub fn signing_key(
 /// Moves the key at `path` aside, named by its public key's first bytes,
 /// so a new one is made; returns where the old one went.
 pub fn rotate_signing_key(path: &std::path::Path) -> Result<std::path::PathBuf, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let seed: [u8; 32] = hex::decode(text.trim())
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| format!("{} does not hold a signing key", path.display()))?;
+    let seed = read_key_file(path)?;
     let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
     let mut retired = path.as_os_str().to_owned();
     retired.push(format!(

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use granttrail_store::{
     Cosignature, LogHash, LogHead, LogStep, LogStore, Saved, StoreError, StoredCheckpoint,
-    checkpoint_from_columns, cosignature_from_columns, format_instant,
+    checkpoint_from_columns, cosignature_from_columns, format_instant, hashes_in_order,
 };
 use sqlx::{Postgres, QueryBuilder};
 
@@ -73,20 +73,7 @@ impl LogStore for PostgresStore {
                 .fetch_all(self.pool())
                 .await
                 .map_err(unavailable)?;
-        let found: std::collections::HashMap<i64, Vec<u8>> = rows.into_iter().collect();
-        wanted
-            .iter()
-            .map(|index| {
-                found
-                    .get(index)
-                    .and_then(|hash| <LogHash>::try_from(hash.as_slice()).ok())
-                    .ok_or_else(|| {
-                        StoreError::Unavailable(format!(
-                            "the log has no stored hash {index} (damaged or not integrated)"
-                        ))
-                    })
-            })
-            .collect()
+        hashes_in_order(indexes, rows)
     }
 
     async fn integrate(&self, step: &LogStep) -> Result<Saved, StoreError> {

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use granttrail_store::{
     Cosignature, LogHash, LogHead, LogStep, LogStore, Saved, StoreError, StoredCheckpoint,
-    checkpoint_from_columns, cosignature_from_columns, format_instant,
+    checkpoint_from_columns, cosignature_from_columns, format_instant, hashes_in_order,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -86,7 +86,7 @@ impl LogStore for SqliteStore {
     }
 
     async fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<LogHash>, StoreError> {
-        let mut found = std::collections::HashMap::with_capacity(indexes.len());
+        let mut rows = Vec::with_capacity(indexes.len());
         for chunk in indexes.chunks(500) {
             let mut query: QueryBuilder<Sqlite> =
                 QueryBuilder::new("SELECT hash_index, hash FROM log_hashes WHERE hash_index IN (");
@@ -95,26 +95,14 @@ impl LogStore for SqliteStore {
                 list.push_bind(*index as i64);
             }
             query.push(")");
-            let rows: Vec<(i64, Vec<u8>)> = query
+            let found: Vec<(i64, Vec<u8>)> = query
                 .build_query_as()
                 .fetch_all(self.pool())
                 .await
                 .map_err(unavailable)?;
-            found.extend(rows);
+            rows.extend(found);
         }
-        indexes
-            .iter()
-            .map(|index| {
-                found
-                    .get(&(*index as i64))
-                    .and_then(|hash| <LogHash>::try_from(hash.as_slice()).ok())
-                    .ok_or_else(|| {
-                        StoreError::Unavailable(format!(
-                            "the log has no stored hash {index} (damaged or not integrated)"
-                        ))
-                    })
-            })
-            .collect()
+        hashes_in_order(indexes, rows)
     }
 
     async fn integrate(&self, step: &LogStep) -> Result<Saved, StoreError> {

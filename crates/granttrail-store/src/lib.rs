@@ -43,7 +43,7 @@ pub use event::{
 pub use idempotency::{IdempotencyColumns, IdempotencyRecord};
 pub use log::{
     Cosignature, LogHash, LogHead, LogStep, LogStore, StoredCheckpoint, checkpoint_from_columns,
-    cosignature_from_columns,
+    cosignature_from_columns, hashes_in_order,
 };
 pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};
 pub use token::{Role, TokenColumns, TokenRecord, TokenStore};

@@ -155,3 +155,25 @@ pub fn checkpoint_from_columns(
             .with_timezone(&Utc),
     })
 }
+
+/// The hashes at `indexes`, in that order, from the `(index, hash)` rows a
+/// backend fetched; a missing or malformed one is an error naming it.
+pub fn hashes_in_order(
+    indexes: &[u64],
+    rows: Vec<(i64, Vec<u8>)>,
+) -> Result<Vec<LogHash>, StoreError> {
+    let found: std::collections::HashMap<i64, Vec<u8>> = rows.into_iter().collect();
+    indexes
+        .iter()
+        .map(|index| {
+            found
+                .get(&(*index as i64))
+                .and_then(|hash| <LogHash>::try_from(hash.as_slice()).ok())
+                .ok_or_else(|| {
+                    StoreError::Unavailable(format!(
+                        "the log has no stored hash {index} (damaged or not integrated)"
+                    ))
+                })
+        })
+        .collect()
+}

@@ -280,3 +280,57 @@ fn a_checkpoint_body_reads_back() {
         assert!(Checkpoint::parse(bad).is_err(), "{bad:?}");
     }
 }
+
+/// RFC 6962 §2.1.3's worked example (the seven-leaf tree of RFC 9162
+/// §2.1.5 and C2SP merkle-tree): the audit paths and consistency proofs it
+/// names, node by node, over the first seven reference leaves.
+///
+/// ```text
+///             hash
+///            /    \
+///           k      l
+///          / \    / \
+///         g   h  i   j
+///        / \ / \ / \ |
+///        a b c d e f d6
+/// ```
+#[test]
+fn the_seven_leaf_worked_example_of_rfc_6962() {
+    let leaves = leaves();
+    let stored = stored_tree(&leaves[..7]);
+    let reference_roots: Vec<Hash> = ROOTS.iter().map(|r| h(r)).collect();
+    let [a, b, c, d, e, f, j] = [0, 1, 2, 3, 4, 5, 6].map(|i| leaves[i]);
+    let (g, h, i) = (
+        granttrail_tlog::node_hash(&a, &b),
+        granttrail_tlog::node_hash(&c, &d),
+        granttrail_tlog::node_hash(&e, &f),
+    );
+    let (k, l) = (
+        granttrail_tlog::node_hash(&g, &h),
+        granttrail_tlog::node_hash(&i, &j),
+    );
+    let root = granttrail_tlog::node_hash(&k, &l);
+    assert_eq!(root, reference_roots[7]);
+    let inclusion = |index: u64| {
+        stored::inclusion_from(index, 7, &read(&stored, &stored::inclusion_needs(index, 7)))
+    };
+    // "The audit path for d0 is [b, h, l]", d3 [c, g, l], d4 [f, j, k], d6 [i, k].
+    assert_eq!(inclusion(0), vec![b, h, l]);
+    assert_eq!(inclusion(3), vec![c, g, l]);
+    assert_eq!(inclusion(4), vec![f, j, k]);
+    assert_eq!(inclusion(6), vec![i, k]);
+    for (index, leaf) in [(0, a), (3, d), (4, e), (6, j)] {
+        verify_inclusion(index, 7, &leaf, &inclusion(index), &root).unwrap();
+    }
+    // PROOF(3, D[7]) = [c, d, g, l], PROOF(4, D[7]) = [l], PROOF(6, D[7]) = [i, j, k].
+    let consistency = |old: u64| {
+        stored::consistency_from(old, 7, &read(&stored, &stored::consistency_needs(old, 7)))
+    };
+    assert_eq!(consistency(3), vec![c, d, g, l]);
+    assert_eq!(consistency(4), vec![l]);
+    assert_eq!(consistency(6), vec![i, j, k]);
+    for old in [3, 4, 6] {
+        let old_root = reference_roots[old as usize];
+        verify_consistency(old, 7, &consistency(old), &old_root, &root).unwrap();
+    }
+}

@@ -14,6 +14,13 @@ use crate::{App, AppError, Caller};
 /// How many events one integration step takes.
 const PAGE: u32 = 1000;
 
+/// How long the log runner lets commits gather before it integrates them.
+/// Each step is a read of the new events and a write through the same
+/// writer the commands use; a quarter second turns a burst of commits into
+/// one step (a checkpoint is signed at most every few seconds anyway, and
+/// finalizations and exports integrate at once).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The leaf of an event: its chain hash, as 32 bytes, hashed as a leaf.
 pub fn event_leaf(event: &StoredEvent) -> Result<Hash, AppError> {
     let bytes: [u8; 32] = hex::decode(&event.hash)
@@ -173,10 +180,7 @@ impl App {
             }
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = commits.changed() => {
-                    // Let a burst gather: one step per burst.
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
+                _ = commits.changed() => tokio::time::sleep(GATHER).await,
                 _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
             }
         }

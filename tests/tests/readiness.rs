@@ -66,6 +66,7 @@ async fn a_wal_that_cannot_be_written_makes_the_server_unready_until_it_can() {
     assert!(recovered, "still not ready once the file is writable");
     assert_eq!(sign(&staff).await, 201);
     let list = staff.get("/api/v1/projects").await;
+    assert_eq!(list.status, 200, "{}\n{}", list.text, server.log());
     assert_eq!(
         list.json["items"].as_array().unwrap().len(),
         2,

@@ -180,10 +180,17 @@ pub(crate) async fn run(
                     // It sets `synchronous` itself; the next event commit
                     // restores FULL.
                     lowered = true;
+                    if reopen {
+                        reopen = !reconnect(&mut connection, &shared, &mut cache, &mut lowered).await;
+                    }
                     let result = match guard.check() {
                         Ok(()) => crate::log::write(&mut connection, &job.write).await,
                         Err(why) => Err(StoreError::Unavailable(why)),
                     };
+                    // A transaction that failed part-way (an I/O error at
+                    // COMMIT) can leave the connection inside it: start
+                    // over on a fresh one rather than trust it.
+                    reopen |= result.is_err();
                     let _ = job.reply.send(result);
                 }
                 continue;
@@ -207,10 +214,16 @@ pub(crate) async fn run(
             save = saves.recv() => {
                 if let Some(save) = save {
                     lowered = true;
+                    if reopen {
+                        reopen = !reconnect(&mut connection, &shared, &mut cache, &mut lowered).await;
+                    }
                     let result = match guard.check() {
                         Ok(()) => save_without_fsync(&mut connection, &save).await,
                         Err(why) => Err(StoreError::Unavailable(why)),
                     };
+                    // See the log write above: a failed save may leave the
+                    // connection inside its transaction.
+                    reopen |= result.is_err();
                     let _ = save.reply.send(result);
                 }
                 continue;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Two granttrail binaries side by side in the same rounds, as
-../shared/bench/http-pinned.py measures one: the server pinned to CPU 0,
+"""Two granttrail binaries side by side in the same rounds, as the shared
+pinned harness (http-pinned.py) measures one: the server pinned to CPU 0,
 wrk (1 thread, 64 connections, 10 s) to CPU 1, a trivial axum handler in
 every round as the ceiling, only ratios compared.
 

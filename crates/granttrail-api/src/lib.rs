@@ -1,6 +1,7 @@
 //! # granttrail-api: the HTTP edge
 //!
-//! An axum router implementing `../shared/spec/API.md`: the seven command
+//! An axum router implementing the HTTP contract (docs/api.md and the
+//! OpenAPI document it serves): the seven command
 //! routes, project reads (with time travel), events, tokens, health,
 //! readiness, Prometheus metrics and a generated OpenAPI 3.1 document.
 //!

@@ -8,6 +8,7 @@
 //! on stdout.
 
 mod commands;
+mod evidence;
 mod settings;
 mod wiring;
 

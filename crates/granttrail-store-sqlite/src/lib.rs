@@ -22,7 +22,9 @@
 mod file_guard;
 mod high_water;
 mod log;
+mod projection_save;
 mod projections;
+mod recovery;
 mod rows;
 mod tokens;
 mod writer;
@@ -213,7 +215,7 @@ impl SqliteStore {
         .fetch_one(&readers)
         .await
         .map_err(unavailable)?;
-        let high_water = high_water::HighWater::open(&database_file)?;
+        let mut high_water = high_water::HighWater::open(&database_file)?;
         high_water.check_not_behind(last.max(assigned))?;
         let (committed_tx, committed) = watch::channel(last);
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);

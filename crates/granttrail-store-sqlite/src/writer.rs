@@ -36,11 +36,13 @@ use granttrail_store::{
 use granttrail_store::{CheckpointStep, IdempotencyColumns, ProjectRow, Saved};
 use sqlx::error::ErrorKind;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Either, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{ConnectOptions, Either, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use crate::file_guard::FileGuard;
+use crate::projection_save::save_without_fsync;
+use crate::recovery::{is_read_only, probe_write, rescue};
 
 /// The statement that inserts idempotency records given as its one
 /// parameter, a JSON array of rows (see [`idempotency_rows_json`]); keyed
@@ -123,13 +125,6 @@ pub(crate) struct Shared {
     /// may not write read-only, and that connection stays read-only after
     /// the file becomes writable.
     pub(crate) options: SqliteConnectOptions,
-}
-
-/// Whether `error` says the connection may not write the file (SQLite's
-/// SQLITE_READONLY and its extended codes).
-fn is_read_only(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e)
-        if e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 8))
 }
 
 /// Runs until every sender is dropped.
@@ -293,47 +288,6 @@ async fn reconnect(
             false
         }
     }
-}
-
-/// A real write, committed: the only proof that commits would succeed
-/// now (the file writable, the disk not full, the lock obtainable).
-async fn probe_write(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO write_probe (id, probed_at) VALUES (1, ?1) \
-         ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
-    )
-    .bind(format_instant(&now_micros()))
-    .execute(&mut *connection)
-    .await
-    .map(|_| ())
-}
-
-/// Copies what the writer committed into the database file itself, once
-/// its WAL was deleted or replaced under it.
-///
-/// The writer still holds the deleted WAL open, and every commit that was
-/// acknowledged before the deletion lives in it, not yet in the database
-/// file. A checkpoint reads those frames through the open descriptor and
-/// writes them into the database file (and syncs it), so a restart finds
-/// them. Returns whether the writer is done trying (it tries once).
-async fn rescue(connection: &mut SqliteConnection) -> bool {
-    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(FULL)")
-        .fetch_one(&mut *connection)
-        .await
-    {
-        Ok((busy, frames, copied)) => tracing::warn!(
-            busy,
-            frames,
-            copied,
-            "copied the deleted WAL's committed pages into the database file"
-        ),
-        Err(error) => tracing::error!(
-            %error,
-            "could not copy the deleted WAL into the database file; \
-             commits since the last checkpoint may be lost"
-        ),
-    }
-    true
 }
 
 /// The same refusal for every append of a batch.
@@ -1014,80 +968,6 @@ pub(crate) async fn find_idempotency(
     .fetch_optional(&mut *connection)
     .await?;
     Ok(row.map(IdempotencyRecord::from_row))
-}
-
-/// Saves projection rows without waiting for the disk.
-///
-/// Projections are rebuilt from events, so their commit need not be
-/// flushed: with `synchronous=NORMAL` it lands in the WAL unsynced, and the
-/// next event commit flushes it along with itself, since the WAL is written
-/// in order. A crash in between loses the rows and their checkpoint
-/// together, never an event; the runner applies those events again. Every
-/// event batch sets `synchronous=FULL` again in its own first round trip,
-/// so no event ever commits under this setting. On a busy server this
-/// removes about a third of the fsyncs.
-async fn save_without_fsync(
-    connection: &mut SqliteConnection,
-    save: &SaveJob,
-) -> Result<Saved, StoreError> {
-    sqlx::query("PRAGMA synchronous = NORMAL")
-        .execute(&mut *connection)
-        .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    save_projection(connection, save).await
-}
-
-async fn save_projection(
-    connection: &mut SqliteConnection,
-    save: &SaveJob,
-) -> Result<Saved, StoreError> {
-    let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
-    let mut tx = connection
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(unavailable)?;
-    // BEGIN IMMEDIATE holds the write lock: no other process can move the
-    // checkpoint between this read and the commit.
-    let current: Option<i64> =
-        sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = ?1")
-            .bind(&save.projection)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-    if current.unwrap_or(0) != save.step.from {
-        return Ok(Saved::Overtaken);
-    }
-    for chunk in save.rows.chunks(500) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
-        );
-        query.push_values(chunk, |mut values, row| {
-            values
-                .push_bind(row.id)
-                .push_bind(row.version as i64)
-                .push_bind(row.stage.clone())
-                .push_bind(row.executor_org_id.clone())
-                .push_bind(row.planned_end.to_string())
-                .push_bind(row.state.to_string());
-        });
-        query.push(
-            " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
-             executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             state = excluded.state",
-        );
-        query.build().execute(&mut *tx).await.map_err(unavailable)?;
-    }
-    sqlx::query(
-        "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) \
-         ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-    )
-    .bind(&save.projection)
-    .bind(save.step.to)
-    .execute(&mut *tx)
-    .await
-    .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
-    Ok(Saved::Saved)
 }
 
 #[cfg(test)]

@@ -237,3 +237,26 @@ async fn the_finalized_report_names_the_checkpoint_covering_its_final_event() {
         report.text
     );
 }
+
+#[tokio::test]
+async fn a_growing_log_is_checkpointed_on_the_interval_without_an_export() {
+    let server = Server::start_with(&[("GRANTTRAIL_CHECKPOINT_INTERVAL_SECONDS", "1")]);
+    let staff = Client::new(&server, &server.token("staff", None));
+    // Signing alone neither finalizes nor exports: only the runner's
+    // interval can sign this checkpoint.
+    staff.sign_seed(None).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let signed = loop {
+        let answer = staff.get("/api/v1/log/checkpoint").await;
+        if answer.status == 200 {
+            break Some(answer.text);
+        }
+        if std::time::Instant::now() > deadline {
+            break None;
+        }
+        tokio::task::yield_now().await;
+    };
+    let note = signed.expect("a checkpoint within the interval");
+    let checkpoint = Checkpoint::parse(&Note::parse(&note).unwrap().text).unwrap();
+    assert_eq!(checkpoint.size, 1);
+}

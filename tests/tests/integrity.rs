@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Answer, Server, seed_commands, seed_project_through};
+use granttrail_e2e::{Answer, Client, Server, seed_commands, seed_project_through};
 
 fn assert_integrity_failed(answer: &Answer, version: u64, what: &str) {
     assert_eq!(answer.status, 503, "{what}: {}", answer.text);
@@ -22,7 +22,7 @@ fn assert_integrity_failed(answer: &Answer, version: u64, what: &str) {
 
 #[tokio::test]
 async fn an_altered_draft_is_not_served_and_nothing_builds_on_it() {
-    let server = Server::start();
+    let mut server = Server::start();
     // Signed through the second draft (version 7); not finalized yet.
     let (staff, id) = seed_project_through(&server, 7).await;
     // The attacker edits the draft's conclusion; the row still parses.
@@ -32,8 +32,10 @@ async fn an_altered_draft_is_not_served_and_nothing_builds_on_it() {
         &id,
     );
     let project = format!("/api/v1/projects/{id}");
+    // The current state this server folded from the intact history (or
+    // wrote itself) is served from its state cache while the head stays
+    // where it was; every read of history checks the chain again.
     for path in [
-        project.clone(),
         format!("{project}?version=7"),
         format!("{project}/events"),
         format!("{project}/audit-trail"),
@@ -58,6 +60,10 @@ async fn an_altered_draft_is_not_served_and_nothing_builds_on_it() {
         Some("7".to_owned()),
         "nothing was appended to the altered stream"
     );
+    // A server that has not folded the stream yet checks it first.
+    server.restart();
+    let staff = Client::new(&server, &server.token("staff", None));
+    assert_integrity_failed(&staff.get(&project).await, 7, "the current state");
 }
 
 fn stream_literal(server: &Server, id: &str) -> String {

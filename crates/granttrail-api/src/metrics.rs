@@ -217,6 +217,18 @@ impl EventStore for MeteredStore {
         self.inner.positions_are_dense()
     }
 
+    async fn read_hashes(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<granttrail_store::EventHash>, StoreError> {
+        self.inner.read_hashes(after, limit).await
+    }
+
+    fn known_head(&self, stream_id: Uuid) -> Option<u64> {
+        self.inner.known_head(stream_id)
+    }
+
     async fn mark_told(&self, position: i64) -> Result<(), StoreError> {
         self.inner.mark_told(position).await
     }

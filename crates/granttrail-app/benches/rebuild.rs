@@ -83,6 +83,7 @@ async fn generate(store: &Arc<SqliteStore>, events: usize, projects: usize) {
                         causation_id: None,
                         idempotency: None,
                         reserve_code: None,
+                        project_row: None,
                     };
                     assert!(matches!(
                         store.append(request).await.unwrap(),

@@ -144,7 +144,9 @@ impl App {
             Command::SignProject(sign) => next.code.clone().filter(|_| sign.code.is_some()),
             _ => None,
         };
-        let view = ProjectView::new(request.project_id, next, self.today());
+        let project_row = crate::projection::project_row(request.project_id, &next);
+        let next = std::sync::Arc::new(next);
+        let view = ProjectView::new(request.project_id, (*next).clone(), self.today());
         let response = CommandResponse {
             project_id: request.project_id,
             status: if creating { 201 } else { 200 },
@@ -180,9 +182,11 @@ impl App {
             causation_id: request.causation_id,
             idempotency,
             reserve_code,
+            project_row: Some(project_row),
         };
         match self.store.append(append).await? {
             AppendOutcome::Appended(stored) => {
+                self.states.put(request.project_id, next);
                 tracing::info!(
                     project = %request.project_id,
                     command = %kind,

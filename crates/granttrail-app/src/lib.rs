@@ -24,6 +24,7 @@ mod error;
 mod log_check;
 mod projection;
 mod reads;
+mod state_cache;
 mod transparency;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use error::AppError;
 pub use granttrail_projections::InclusionProof;
 pub use log_check::LogReport;
 pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
+pub use state_cache::CurrentState;
 pub use transparency::{AgainstReport, event_leaf};
 
 /// The origin checkpoints carry unless configured (`log_origin`).
@@ -71,6 +73,8 @@ pub struct App {
     log_origin: String,
     /// Serialises integration and signing within this process.
     log_lock: Arc<Mutex<()>>,
+    /// Current states of recently used projects, by head version.
+    states: Arc<state_cache::StateCache>,
 }
 
 impl App {
@@ -96,6 +100,7 @@ impl App {
             log: None,
             log_origin: DEFAULT_LOG_ORIGIN.to_owned(),
             log_lock: Arc::new(Mutex::new(())),
+            states: Arc::new(state_cache::StateCache::new(state_cache::CAPACITY)),
         }
     }
 

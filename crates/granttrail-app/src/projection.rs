@@ -11,8 +11,7 @@ use uuid::Uuid;
 
 use crate::{App, AppError, Caller};
 
-/// The name of the current-state projection (its checkpoint row).
-pub const PROJECT_LIST: &str = "project_list";
+pub use granttrail_store::PROJECT_LIST;
 
 /// How long the runner lets commits gather before catching up.
 const CATCH_UP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
@@ -125,15 +124,20 @@ fn fold(
     Ok(projects
         .into_iter()
         .filter_map(|(id, project)| project.map(|p| (id, p)))
-        .map(|(id, project)| ProjectRow {
-            id,
-            version: project.version,
-            stage: project.stage.as_str().to_owned(),
-            executor_org_id: project.executor.org_id.clone(),
-            planned_end: project.period.end,
-            state: serde_json::to_value(&project).unwrap_or_default(),
-        })
+        .map(|(id, project)| project_row(id, &project))
         .collect())
+}
+
+/// A project's row in the project list.
+pub(crate) fn project_row(id: Uuid, project: &Project) -> ProjectRow {
+    ProjectRow {
+        id,
+        version: project.version,
+        stage: project.stage.as_str().to_owned(),
+        executor_org_id: project.executor.org_id.clone(),
+        planned_end: project.period.end,
+        state: serde_json::to_value(project).unwrap_or_default(),
+    }
 }
 
 impl App {

@@ -7,7 +7,8 @@ use granttrail_projections::{
 use granttrail_store::{StoredEvent, StreamBound, chain};
 use uuid::Uuid;
 
-use crate::{App, AppError, Caller};
+use crate::state_cache::render;
+use crate::{App, AppError, Caller, CurrentState};
 
 impl App {
     /// A stream's events within `bound`, if the caller may see the
@@ -46,6 +47,37 @@ impl App {
     /// A project's stored events, oldest first, if the caller may see it.
     pub async fn events(&self, caller: &Caller, id: Uuid) -> Result<Vec<StoredEvent>, AppError> {
         self.read_checked(caller, id, StreamBound::default()).await
+    }
+
+    /// A project's current state as served (`GET /projects/{id}`):
+    /// from the state cache while the stream's head is the version cached,
+    /// else read, checked and folded (and cached).
+    pub async fn current_state(&self, caller: &Caller, id: Uuid) -> Result<CurrentState, AppError> {
+        let today = self.today();
+        let head = match self.store.known_head(id) {
+            Some(version) => Some(version),
+            None => self.store.stream_head(id).await?.map(|head| head.version),
+        };
+        if let Some(version) = head
+            && let Some((org_id, state)) = self.states.get(id, version, today)
+        {
+            // Visibility exactly as a read from the store judges it.
+            if !caller.sees_org(&org_id) {
+                return Err(AppError::NotFound);
+            }
+            return Ok(state);
+        }
+        let events = self
+            .read_checked(caller, id, StreamBound::default())
+            .await?;
+        let Some(project) = state_at(&events, PointInTime::Latest)? else {
+            return Err(AppError::NotFound);
+        };
+        let project = std::sync::Arc::new(project);
+        let state = render(id, &project, today)
+            .ok_or_else(|| AppError::Corrupt(format!("project {id} cannot be rendered")))?;
+        self.states.put(id, project);
+        Ok(state)
     }
 
     /// A project's state at a point in its history.

@@ -23,6 +23,11 @@ const GATHER: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The leaf of an event: its chain hash, as 32 bytes, hashed as a leaf.
 pub fn event_leaf(event: &StoredEvent) -> Result<Hash, AppError> {
+    hash_leaf(&granttrail_store::EventHash::from(event))
+}
+
+/// The leaf of an event given by its hash.
+fn hash_leaf(event: &granttrail_store::EventHash) -> Result<Hash, AppError> {
     let bytes: [u8; 32] = hex::decode(&event.hash)
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -57,11 +62,11 @@ impl App {
         let _one_at_a_time = self.log_lock.lock().await;
         let mut head = log.log_head().await?;
         loop {
-            let events = self.store.read_all(head.position, PAGE).await?;
+            let events = self.store.read_hashes(head.position, PAGE).await?;
             let Some(last) = events.last() else { break };
             let leaves = events
                 .iter()
-                .map(event_leaf)
+                .map(hash_leaf)
                 .collect::<Result<Vec<_>, _>>()?;
             let existing = log.log_hashes(&stored::root_needs(head.size)).await?;
             let step = LogStep {

@@ -42,7 +42,9 @@ macro_rules! store_conformance_tests {
             stream_reads_can_be_bounded,
             followers_are_told_of_commits,
             multi_event_appends_are_atomic_and_chained,
-            checkpoint_steps_have_one_winner
+            checkpoint_steps_have_one_winner,
+            hashes_read_as_the_log_does,
+            an_append_moves_its_project_row_forward_only
         );
     };
     (@each $fresh:expr; $($name:ident),*) => {
@@ -100,6 +102,7 @@ pub fn append(stream_id: Uuid, expected: ExpectedVersion) -> AppendRequest {
         causation_id: None,
         idempotency: None,
         reserve_code: None,
+        project_row: None,
     }
 }
 
@@ -559,5 +562,60 @@ pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store
     assert_eq!(
         store.load_projects(&[Uuid::from_u128(7)]).await.unwrap()[0].stage,
         "next"
+    );
+}
+
+/// The log's hashes are the events' own, in the same order.
+pub async fn hashes_read_as_the_log_does<S: EventStore + ?Sized>(store: Arc<S>) {
+    for _ in 0..3 {
+        stream_of(&*store, 3).await;
+    }
+    let events = store.read_all(2, 5).await.unwrap();
+    let hashes = store.read_hashes(2, 5).await.unwrap();
+    let expected: Vec<granttrail_store::EventHash> = events.iter().map(Into::into).collect();
+    assert_eq!(hashes, expected);
+    assert_eq!(hashes.len(), 5);
+}
+
+/// Given a stream whose appends carry their project-list rows, the list
+/// holds each row as soon as its append is acknowledged; a row never
+/// moves back to an older version, whoever writes it later (a runner
+/// catching up).
+pub async fn an_append_moves_its_project_row_forward_only<S>(store: Arc<S>)
+where
+    S: EventStore + ProjectionStore + ?Sized,
+{
+    let id = new_stream();
+    let row = |version: u64| ProjectRow {
+        id,
+        version,
+        stage: format!("stage-{version}"),
+        executor_org_id: "org-a".into(),
+        planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
+        state: json!({"version": version, "title": "全龄友好"}),
+    };
+    let mut first = append(id, ExpectedVersion::NoStream);
+    first.project_row = Some(row(1));
+    store.append(first).await.unwrap();
+    assert_eq!(store.load_projects(&[id]).await.unwrap(), vec![row(1)]);
+    let mut second = append(id, ExpectedVersion::Exact(1));
+    second.project_row = Some(row(2));
+    store.append(second).await.unwrap();
+    assert_eq!(store.load_projects(&[id]).await.unwrap(), vec![row(2)]);
+
+    let at = store.checkpoint("project_list").await.unwrap();
+    let late = store
+        .save_projects(
+            "project_list",
+            &[row(1)],
+            CheckpointStep { from: at, to: at },
+        )
+        .await
+        .unwrap();
+    assert_eq!(late, Saved::Saved);
+    assert_eq!(
+        store.load_projects(&[id]).await.unwrap(),
+        vec![row(2)],
+        "an older row never replaces a newer one"
     );
 }

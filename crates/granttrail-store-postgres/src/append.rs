@@ -234,6 +234,26 @@ async fn write(
         .execute(&mut *tx)
         .await?;
     }
+    // The project list's row moves with its events (forward only). Its
+    // checkpoint is left to the runner: positions from several servers
+    // become visible in an order no single append can know.
+    if let Some(row) = &request.project_row {
+        sqlx::query(
+            "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
+             executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
+             state = excluded.state WHERE project_list.version < excluded.version",
+        )
+        .bind(row.id)
+        .bind(row.version as i64)
+        .bind(&row.stage)
+        .bind(&row.executor_org_id)
+        .bind(row.planned_end.to_string())
+        .bind(row.state.to_string())
+        .execute(&mut *tx)
+        .await?;
+    }
     Ok(stored)
 }
 

@@ -19,26 +19,29 @@
 //! It does not decide anything about projects; it stores what it is given
 //! and computes the hash chain (`granttrail_store::chain`).
 
+mod batch_plan;
+mod batch_write;
+mod event_row;
 mod file_guard;
 mod high_water;
+mod known_heads;
 mod log;
 mod projection_save;
 mod projections;
 mod recovery;
-mod rows;
 mod tokens;
 mod writer;
+mod writer_connection;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use granttrail_store::{
-    AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, StoreError, StoredEvent,
-    StreamBound, StreamHead, format_instant,
+    AppendOutcome, AppendRequest, EventHash, EventStore, IdempotencyRecord, StoreError,
+    StoredEvent, StreamBound, StreamHead, format_instant,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -47,9 +50,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-use crate::rows::{
-    PageOrder, event_columns, event_from_row, event_json_page, events_from_json_page,
-};
+use crate::event_row::{PageOrder, event_from_row, events_from_json_page};
 
 /// Embedded migrations, applied on open.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -72,8 +73,8 @@ pub struct SqliteStore {
     readers: SqlitePool,
     writer: mpsc::Sender<writer::Job>,
     committed: watch::Receiver<i64>,
-    /// Callers inside `append`, so the writer knows whom to wait for.
-    waiting: Arc<AtomicUsize>,
+    /// Heads this process can vouch for without a read.
+    known_heads: Arc<known_heads::KnownHeads>,
     /// Projection writes, committed by the writer between batches.
     saves: mpsc::Sender<writer::SaveJob>,
     /// The database and WAL files as opened; writes stop if either is
@@ -88,22 +89,6 @@ pub struct SqliteStore {
     /// The last probe's time and outcome: readiness may be asked often
     /// (and without a token), but the disk is probed at most once a second.
     last_probe: Arc<tokio::sync::Mutex<Option<Probed>>>,
-}
-
-/// Holds one count in the waiting-callers gauge for its lifetime.
-struct Waiting<'a>(&'a AtomicUsize);
-
-impl<'a> Waiting<'a> {
-    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
-        count.fetch_add(1, Ordering::AcqRel);
-        Waiting(count)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 /// Maps a driver error to the store's error. Only unreachable or failing
@@ -218,23 +203,30 @@ impl SqliteStore {
         let mut high_water = high_water::HighWater::open(&database_file)?;
         high_water.check_not_behind(last.max(assigned))?;
         let (committed_tx, committed) = watch::channel(last);
-        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        let waiting = Arc::new(AtomicUsize::new(0));
+        let (jobs, appends) = mpsc::channel(4 * MAX_BATCH);
         let (saves, save_queue) = mpsc::channel(16);
         let (probes, probe_queue) = mpsc::channel(4);
         let (log_writes, log_queue) = mpsc::channel(16);
+        let known_heads = Arc::new(known_heads::KnownHeads::open(&database_file).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot open {}: {e}",
+                known_heads::path_for(&database_file).display()
+            ))
+        })?);
         let shared = writer::Shared {
             committed: committed_tx,
-            waiting: waiting.clone(),
             guard: guard.clone(),
-            options,
+            known_heads: known_heads.clone(),
+        };
+        let queues = writer::Queues {
+            appends,
+            saves: save_queue,
+            probes: probe_queue,
+            log_writes: log_queue,
         };
         tokio::spawn(writer::run(
-            writer_connection,
-            queue,
-            save_queue,
-            probe_queue,
-            log_queue,
+            writer_connection::WriterConnection::new(writer_connection, options),
+            queues,
             shared,
             MAX_BATCH,
         ));
@@ -242,7 +234,7 @@ impl SqliteStore {
             readers,
             writer: jobs,
             committed,
-            waiting,
+            known_heads,
             saves,
             guard,
             high_water: Arc::new(high_water),
@@ -269,7 +261,7 @@ impl SqliteStore {
         order: PageOrder,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         use sqlx::Row;
-        let page: Option<String> = bind(sqlx::query(page_sql))
+        let page: Option<String> = bind(sqlx::query(sqlx::AssertSqlSafe(page_sql)))
             .fetch_one(&self.readers)
             .await
             .ok()
@@ -280,7 +272,7 @@ impl SqliteStore {
         {
             return Ok(events);
         }
-        let rows = bind(sqlx::query(rows_sql))
+        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(rows_sql)))
             .fetch_all(&self.readers)
             .await
             .map_err(unavailable)?;
@@ -322,9 +314,6 @@ impl EventStore for SqliteStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
         let append = request.prepare();
-        // Counted from before the job is queued until it is answered (or
-        // dropped), so the writer can wait for callers on their way.
-        let _waiting = Waiting::enter(&self.waiting);
         self.writer
             .send(writer::Job { append, reply })
             .await
@@ -339,24 +328,23 @@ impl EventStore for SqliteStore {
         stream_id: Uuid,
         bound: StreamBound,
     ) -> Result<Vec<StoredEvent>, StoreError> {
+        const WHERE: &str = "FROM events WHERE stream_id = ?1 \
+             AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3)";
+        static PAGE: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT {} {WHERE}", *event_row::JSON_PAGE));
+        static ROWS: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {} {WHERE} ORDER BY version",
+                *event_row::COLUMN_LIST
+            )
+        });
         let version = bound
             .up_to_version
             .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let known_at = bound.recorded_at_or_before.as_ref().map(format_instant);
         self.read_events(
-            concat!(
-                "SELECT ",
-                event_json_page!(),
-                " FROM events WHERE stream_id = ?1 \
-                 AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3)"
-            ),
-            concat!(
-                "SELECT ",
-                event_columns!(),
-                " FROM events WHERE stream_id = ?1 \
-                 AND (?2 IS NULL OR version <= ?2) AND (?3 IS NULL OR recorded_at <= ?3) \
-                 ORDER BY version"
-            ),
+            PAGE.as_str(),
+            ROWS.as_str(),
             |query| query.bind(stream_id).bind(version).bind(known_at.clone()),
             PageOrder::Version,
         )
@@ -364,23 +352,50 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_all(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        // One writer assigns positions inside its write lock, so commit
-        // order is position order and reading by position never skips.
+        // One writer at a time assigns positions inside the write lock, so
+        // commit order is position order and reading by position never
+        // skips.
+        static PAGE: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {} FROM (SELECT * FROM events WHERE position > ?1 \
+                 ORDER BY position LIMIT ?2)",
+                *event_row::JSON_PAGE
+            )
+        });
+        static ROWS: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
+                *event_row::COLUMN_LIST
+            )
+        });
         self.read_events(
-            concat!(
-                "SELECT ",
-                event_json_page!(),
-                " FROM (SELECT * FROM events WHERE position > ?1 ORDER BY position LIMIT ?2)"
-            ),
-            concat!(
-                "SELECT ",
-                event_columns!(),
-                " FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
-            ),
+            PAGE.as_str(),
+            ROWS.as_str(),
             |query| query.bind(after).bind(i64::from(limit)),
             PageOrder::Position,
         )
         .await
+    }
+
+    async fn read_hashes(&self, after: i64, limit: u32) -> Result<Vec<EventHash>, StoreError> {
+        let rows: Vec<(i64, Uuid, i64, String)> = sqlx::query_as(
+            "SELECT position, stream_id, version, hash FROM events WHERE position > ?1 \
+             ORDER BY position LIMIT ?2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(unavailable)?;
+        Ok(rows
+            .into_iter()
+            .map(|(position, stream_id, version, hash)| EventHash {
+                position,
+                stream_id,
+                version: version.max(0) as u64,
+                hash,
+            })
+            .collect())
     }
 
     async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StreamHead>, StoreError> {
@@ -456,6 +471,10 @@ impl EventStore for SqliteStore {
         };
         *last = Some((std::time::Instant::now(), outcome.clone()));
         outcome
+    }
+
+    fn known_head(&self, stream_id: Uuid) -> Option<u64> {
+        self.known_heads.get(stream_id)
     }
 
     fn positions_are_dense(&self) -> bool {

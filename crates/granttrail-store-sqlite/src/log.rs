@@ -7,8 +7,9 @@ use granttrail_store::{
     Cosignature, LogHash, LogHead, LogStep, LogStore, Saved, StoreError, StoredCheckpoint,
     checkpoint_from_columns, cosignature_from_columns, format_instant, hashes_in_order,
 };
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite};
 
+use crate::writer_connection::{Durability, WriterConnection};
 use crate::{SqliteStore, unavailable};
 
 /// A log write for the writer task.
@@ -187,18 +188,15 @@ impl LogStore for SqliteStore {
 /// later durable commit carries it to disk with it); a checkpoint is
 /// committed durably, since it may already be in an auditor's hands.
 pub(crate) async fn write(
-    connection: &mut SqliteConnection,
+    connection: &mut WriterConnection,
     write: &LogWrite,
 ) -> Result<Saved, StoreError> {
     let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
-    let level = match write {
-        LogWrite::Integrate(_) => "PRAGMA synchronous = NORMAL",
-        LogWrite::Checkpoint(_) | LogWrite::Cosignature(_) => "PRAGMA synchronous = FULL",
+    let durability = match write {
+        LogWrite::Integrate(_) => Durability::Deferred,
+        LogWrite::Checkpoint(_) | LogWrite::Cosignature(_) => Durability::Flushed,
     };
-    sqlx::query(level)
-        .execute(&mut *connection)
-        .await
-        .map_err(unavailable)?;
+    let connection = connection.at(durability).await.map_err(unavailable)?;
     let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
         .await
         .map_err(unavailable)?;

@@ -1,38 +1,31 @@
-//! Projection rows and their checkpoint, written by the writer task
-//! between event batches, without waiting for the disk (projections are
-//! rebuilt from events; the next durable commit carries them to disk).
+//! Projection rows and their checkpoint, as the runner saves them: written
+//! by the writer task between event batches, without waiting for the disk
+//! (projections are rebuilt from events; the next durable commit carries
+//! them to disk). Rows only move forward: a row the events' own
+//! transaction already moved past (see `batch_write`) stays.
 
 use granttrail_store::{Saved, StoreError};
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Sqlite};
 
 use crate::writer::SaveJob;
+use crate::writer_connection::{Durability, WriterConnection};
 
-/// Saves projection rows without waiting for the disk.
+/// Saves projection rows and moves their checkpoint, without waiting for
+/// the disk.
 ///
 /// Projections are rebuilt from events, so their commit need not be
-/// flushed: with `synchronous=NORMAL` it lands in the WAL unsynced, and the
-/// next event commit flushes it along with itself, since the WAL is written
-/// in order. A crash in between loses the rows and their checkpoint
-/// together, never an event; the runner applies those events again. Every
-/// event batch sets `synchronous=FULL` again in its own first round trip,
-/// so no event ever commits under this setting. On a busy server this
-/// removes about a third of the fsyncs.
-pub(crate) async fn save_without_fsync(
-    connection: &mut SqliteConnection,
-    save: &SaveJob,
-) -> Result<Saved, StoreError> {
-    sqlx::query("PRAGMA synchronous = NORMAL")
-        .execute(&mut *connection)
-        .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    save_projection(connection, save).await
-}
-
-async fn save_projection(
-    connection: &mut SqliteConnection,
+/// flushed ([`Durability::Deferred`]): a crash before the next durable
+/// commit loses the rows and their checkpoint together, never an event;
+/// the runner applies those events again.
+pub(crate) async fn save_projection(
+    connection: &mut WriterConnection,
     save: &SaveJob,
 ) -> Result<Saved, StoreError> {
     let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
+    let connection = connection
+        .at(Durability::Deferred)
+        .await
+        .map_err(unavailable)?;
     let mut tx = connection
         .begin_with("BEGIN IMMEDIATE")
         .await
@@ -64,7 +57,8 @@ async fn save_projection(
         query.push(
             " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
              executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             state = excluded.state",
+             state = excluded.state \
+             WHERE excluded.version > project_list.version",
         );
         query.build().execute(&mut *tx).await.map_err(unavailable)?;
     }

@@ -123,6 +123,12 @@ pub struct AppendRequest {
     pub idempotency: Option<IdempotencyRecord>,
     /// A project code to reserve for this stream.
     pub reserve_code: Option<String>,
+    /// The stream's row in the project list once these events apply,
+    /// written in the same transaction (an inline projection): the list
+    /// is current when the command is answered, and no second commit is
+    /// needed to keep it so. Its `version` is the last event's. `None`
+    /// leaves the row to the projection runner.
+    pub project_row: Option<crate::ProjectRow>,
 }
 
 impl AppendRequest {
@@ -139,9 +145,11 @@ impl AppendRequest {
                 data_json: event.event.data.to_string(),
             })
             .collect();
+        let project_state_json = self.project_row.as_ref().map(|row| row.state.to_string());
         PreparedAppend {
             request: self,
             prepared,
+            project_state_json,
         }
     }
 }
@@ -154,6 +162,9 @@ pub struct PreparedAppend {
     pub request: AppendRequest,
     /// One per event of the request, in order.
     prepared: Vec<PreparedEvent>,
+    /// The project-list row's state as JSON text, if the append carries
+    /// a row.
+    project_state_json: Option<String>,
 }
 
 /// What the caller works out ahead for one event of its append.
@@ -166,6 +177,15 @@ struct PreparedEvent {
 }
 
 impl PreparedAppend {
+    /// The append's project-list row and its state as JSON text (what a
+    /// store that keeps the state as text writes), if it carries one.
+    pub fn project_row(&self) -> Option<(&crate::ProjectRow, &str)> {
+        self.request
+            .project_row
+            .as_ref()
+            .zip(self.project_state_json.as_deref())
+    }
+
     /// Each event's data as JSON text, in order: what a store that keeps
     /// data as text writes, serialised by the caller. (Not the canonical
     /// form: RFC 8785 writes numbers as IEEE doubles, which would round
@@ -216,6 +236,31 @@ impl PreparedAppend {
             });
         }
         events
+    }
+}
+
+/// Where an event sits in the log and its chain hash: what the
+/// transparency log makes a leaf of, without the rest of the event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventHash {
+    /// The event's global position.
+    pub position: i64,
+    /// Its stream.
+    pub stream_id: Uuid,
+    /// Its version in the stream.
+    pub version: u64,
+    /// Its chain hash, as stored (hex).
+    pub hash: String,
+}
+
+impl From<&StoredEvent> for EventHash {
+    fn from(event: &StoredEvent) -> EventHash {
+        EventHash {
+            position: event.position,
+            stream_id: event.stream_id,
+            version: event.version,
+            hash: event.hash.clone(),
+        }
     }
 }
 

@@ -37,15 +37,17 @@ use uuid::Uuid;
 
 pub use error::StoreError;
 pub use event::{
-    Actor, AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, PreparedAppend, StoredEvent,
-    StreamBound, StreamHead, format_instant, now_micros,
+    Actor, AppendOutcome, AppendRequest, EventHash, ExpectedVersion, NewEvent, PreparedAppend,
+    StoredEvent, StreamBound, StreamHead, format_instant, now_micros,
 };
 pub use idempotency::{IdempotencyColumns, IdempotencyRecord};
 pub use log::{
     Cosignature, LogHash, LogHead, LogStep, LogStore, StoredCheckpoint, checkpoint_from_columns,
     cosignature_from_columns, hashes_in_order,
 };
-pub use projection::{CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved};
+pub use projection::{
+    CheckpointStep, PROJECT_LIST, ProjectFilter, ProjectRow, ProjectionStore, Saved,
+};
 pub use token::{Role, TokenColumns, TokenRecord, TokenStore};
 
 /// The event store. Every method is safe to call from many tasks at once.
@@ -69,6 +71,18 @@ pub trait EventStore: Send + Sync + 'static {
     /// in commit order. Never skips an event that commits later with a
     /// smaller position.
     async fn read_all(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// [`EventStore::read_all`] reduced to each event's position, stream,
+    /// version and hash: what the transparency log integrates. Backends
+    /// that can read less than whole events should.
+    async fn read_hashes(&self, after: i64, limit: u32) -> Result<Vec<EventHash>, StoreError> {
+        Ok(self
+            .read_all(after, limit)
+            .await?
+            .iter()
+            .map(EventHash::from)
+            .collect())
+    }
 
     /// The current version and head hash of a stream, if it exists.
     async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StreamHead>, StoreError>;
@@ -130,6 +144,17 @@ pub trait EventStore: Send + Sync + 'static {
     /// files were deleted or replaced under it), if it does. Readiness
     /// reports it.
     fn writes_stopped(&self) -> Option<String> {
+        None
+    }
+
+    /// The stream's head version, when this process knows it for certain
+    /// without asking the database: no commit it does not know of has
+    /// been acknowledged since. `None` means "ask [`EventStore::stream_head`]".
+    /// Reads of current state are served from memory only when this
+    /// matches the version they hold, so it must never name a version
+    /// older than an acknowledged commit.
+    fn known_head(&self, stream_id: Uuid) -> Option<u64> {
+        let _ = stream_id;
         None
     }
 

@@ -7,6 +7,10 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
+/// The name of the current-state projection (its checkpoint row), which
+/// appends may also keep current inline ([`crate::AppendRequest::project_row`]).
+pub const PROJECT_LIST: &str = "project_list";
+
 /// One project in the current-state projection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProjectRow {

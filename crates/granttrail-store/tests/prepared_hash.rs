@@ -108,6 +108,7 @@ fn request() -> impl Strategy<Value = AppendRequest> {
                     body: String::new(),
                 }),
                 reserve_code: None,
+                project_row: None,
             },
         )
 }

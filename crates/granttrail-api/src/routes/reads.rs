@@ -73,9 +73,19 @@ pub(super) async fn get_project(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let point = point.point()?;
-    let view = state.app.project(&caller, id, point).await?;
-    let etag = view.etag();
-    let mut response = Json(view).into_response();
+    let (etag, mut response) = if point == PointInTime::Latest {
+        let current = state.app.current_state(&caller, id).await?;
+        let body = axum::body::Body::from(current.json.as_bytes().to_vec());
+        let mut response = body.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        (current.etag, response)
+    } else {
+        let view = state.app.project(&caller, id, point).await?;
+        (view.etag(), Json(view).into_response())
+    };
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, etag);
     }

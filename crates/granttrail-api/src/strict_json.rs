@@ -46,7 +46,8 @@ pub fn parse(bytes: &[u8]) -> Result<Value, Refused> {
     let fault = RefCell::new(None);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let node = Node {
-        pointer: String::new(),
+        parent: None,
+        step: Step::Root,
         fault: &fault,
     };
     let parsed = node
@@ -59,11 +60,22 @@ pub fn parse(bytes: &[u8]) -> Result<Value, Refused> {
     }
 }
 
+/// How a value is reached from its parent.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Root,
+    Member(&'a str),
+    Item(usize),
+}
+
 /// One value being read, with where it is; the first fault is recorded
 /// in `fault` (serde's error type cannot carry it) and aborts the parse.
-struct Node<'f> {
-    pointer: String,
-    fault: &'f RefCell<Option<Fault>>,
+/// Where it is stays a chain of steps, spelled out as a JSON Pointer only
+/// when a fault names it: a valid body costs no pointer strings.
+struct Node<'a> {
+    parent: Option<&'a Node<'a>>,
+    step: Step<'a>,
+    fault: &'a RefCell<Option<Fault>>,
 }
 
 impl Node<'_> {
@@ -72,21 +84,35 @@ impl Node<'_> {
         E::custom("refused")
     }
 
-    fn child(&self, token: &str) -> Node<'_> {
+    fn child<'b>(&'b self, step: Step<'b>) -> Node<'b> {
         Node {
-            pointer: format!(
-                "{}/{}",
-                self.pointer,
-                token.replace('~', "~0").replace('/', "~1")
-            ),
+            parent: Some(self),
+            step,
             fault: self.fault,
         }
+    }
+
+    /// This value's JSON Pointer (RFC 6901).
+    fn pointer(&self) -> String {
+        let mut pointer = self.parent.map(Node::pointer).unwrap_or_default();
+        match self.step {
+            Step::Root => {}
+            Step::Member(name) => {
+                pointer.push('/');
+                pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+            }
+            Step::Item(index) => {
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+            }
+        }
+        pointer
     }
 
     fn integer<E: de::Error>(&self, magnitude: u64, value: Value) -> Result<Value, E> {
         if magnitude > MAX_SAFE_INTEGER {
             return Err(self.refuse(Fault::UnsafeInteger {
-                pointer: self.pointer.clone(),
+                pointer: self.pointer(),
             }));
         }
         Ok(value)
@@ -128,7 +154,7 @@ impl<'de> Visitor<'de> for Node<'_> {
         // serde_json reads integers past u64 as doubles: still integers.
         if v.fract() == 0.0 && v.abs() > MAX_SAFE_INTEGER as f64 {
             return Err(self.refuse(Fault::UnsafeInteger {
-                pointer: self.pointer.clone(),
+                pointer: self.pointer(),
             }));
         }
         Number::from_f64(v)
@@ -146,7 +172,7 @@ impl<'de> Visitor<'de> for Node<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(self.child(&items.len().to_string()))? {
+        while let Some(item) = seq.next_element_seed(self.child(Step::Item(items.len())))? {
             items.push(item);
         }
         Ok(Value::Array(items))
@@ -156,10 +182,10 @@ impl<'de> Visitor<'de> for Node<'_> {
         let mut members = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if members.contains_key(&key) {
-                let pointer = self.child(&key).pointer;
+                let pointer = self.child(Step::Member(&key)).pointer();
                 return Err(self.refuse(Fault::DuplicateKey { pointer }));
             }
-            let value = map.next_value_seed(self.child(&key))?;
+            let value = map.next_value_seed(self.child(Step::Member(&key)))?;
             members.insert(key, value);
         }
         Ok(Value::Object(members))

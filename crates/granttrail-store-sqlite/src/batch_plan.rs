@@ -54,10 +54,17 @@ pub(crate) struct Plan {
     /// row: the batch leaves it current. Otherwise the runner catches up.
     pub(crate) project_list_step: Option<CheckpointStep>,
     /// The head of every stream the batch moved.
-    pub(crate) heads: Vec<(Uuid, u64)>,
+    pub(crate) heads: Vec<(Uuid, StreamHead)>,
+    /// The last position the batch assigned (the bearings' if none).
+    pub(crate) last_position: i64,
 }
 
 impl Plan {
+    /// Whether any append was refused.
+    pub(crate) fn refuses(&self) -> bool {
+        self.answers.iter().any(Result::is_err)
+    }
+
     /// Whether the batch writes anything at all.
     pub(crate) fn writes(&self) -> bool {
         self.answers
@@ -85,6 +92,7 @@ pub(crate) fn plan(appends: &[&PreparedAppend], bearings: &Bearings, now: DateTi
         project_rows: Vec::new(),
         project_list_step: None,
         heads: Vec::new(),
+        last_position: bearings.last_position,
     };
     let mut rows: HashMap<Uuid, usize> = HashMap::new();
     let mut every_row_inline = true;
@@ -163,7 +171,8 @@ pub(crate) fn plan(appends: &[&PreparedAppend], bearings: &Bearings, now: DateTi
     }
     plan.project_rows = rows.into_values().collect();
     plan.project_rows.sort_unstable();
-    plan.heads = heads.into_iter().map(|(id, h)| (id, h.version)).collect();
+    plan.heads = heads.into_iter().collect();
+    plan.last_position = next_position - 1;
     plan
 }
 
@@ -244,7 +253,9 @@ mod tests {
         let (first, second) = (appended(&plan.answers[0]), appended(&plan.answers[1]));
         assert_eq!(second[0].version, 2);
         assert_eq!(second[0].prev_hash, first[0].hash);
-        assert_eq!(plan.heads, vec![(id, 2)]);
+        assert_eq!(plan.heads.len(), 1);
+        assert_eq!((plan.heads[0].0, plan.heads[0].1.version), (id, 2));
+        assert_eq!(plan.last_position, 2);
     }
 
     #[test]

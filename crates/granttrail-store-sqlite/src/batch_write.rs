@@ -1,17 +1,30 @@
 //! Writing one batch: one transaction, one flush.
 //!
-//! Two round trips to SQLite's worker thread: the first takes the write
-//! lock (`BEGIN IMMEDIATE`) and reads the batch's [`Bearings`] in one
-//! query; the planner decides every append from them; the second sends
-//! the whole write as one statement list ending in `COMMIT`. Holding the
-//! write lock from the first round trip on, nothing the bearings say can
-//! change before the commit, even with other processes on the file.
+//! The planner decides a batch from its [`Bearings`], which come from one
+//! of two places:
+//!
+//! - **The writer's memory** of its last commit (positions, the instant,
+//!   the heads it wrote, the list's checkpoint), while no other process has
+//!   committed since (`known_heads.rs`) and the batch needs nothing the
+//!   memory lacks (no idempotency keys or codes, every stream it extends
+//!   remembered). Then the whole transaction — `BEGIN IMMEDIATE`, the
+//!   writes, `COMMIT` — is one round trip to SQLite's worker thread.
+//! - **The database**, read under the write lock: `BEGIN IMMEDIATE` and
+//!   one query for the batch's bearings, then the writes and `COMMIT`.
+//!
+//! Memory can only be stale if another process committed after it was
+//! checked; then the batch's positions or versions collide with that
+//! commit's, the transaction rolls back whole, and the batch is decided
+//! again from the database. A refusal is only ever answered from the
+//! database's bearings, so stale memory never turns into a wrong
+//! 409/412. Either way the plan is written by the same [`write`].
 
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use granttrail_store::{
-    AppendOutcome, IdempotencyRecord, PROJECT_LIST, PreparedAppend, StreamHead, format_instant,
+    AppendOutcome, ExpectedVersion, IdempotencyRecord, PROJECT_LIST, PreparedAppend, StreamHead,
+    format_instant,
 };
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{AssertSqlSafe, Either, Sqlite, SqliteConnection};
@@ -65,12 +78,14 @@ fn upsert_project_rows_sql(rows: usize) -> String {
     )
 }
 
-/// Moves the project list's checkpoint (the planner checked, under the
-/// write lock, that it stood just before the batch).
+/// Moves the project list's checkpoint from where the planner saw it:
+/// `?` the new position, `?` the one it must still stand at (a checkpoint
+/// moved meanwhile, by another process's runner or a rebuild, stays).
 static MOVE_PROJECT_LIST_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO projection_checkpoints (name, position) VALUES ('{PROJECT_LIST}', ?) \
-         ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+         ON CONFLICT (name) DO UPDATE SET position = excluded.position \
+         WHERE projection_checkpoints.position = ?"
     )
 });
 
@@ -94,17 +109,85 @@ fn chunks(count: usize) -> Vec<std::ops::Range<usize>> {
     chunks
 }
 
-/// Decides and writes one batch; the plan once committed. On an error
-/// nothing was written (the transaction is rolled back).
+/// A committed batch: its plan, and the bearings it was decided on.
+pub(crate) struct Committed {
+    pub(crate) plan: Plan,
+    pub(crate) bearings: Bearings,
+}
+
+impl Committed {
+    /// What the writer knows of the file after this commit.
+    pub(crate) fn memory(self) -> (Plan, Bearings) {
+        let Committed { plan, mut bearings } = self;
+        bearings.keys.clear();
+        bearings.codes.clear();
+        if plan.writes() {
+            bearings.last_position = plan.last_position;
+            bearings.last_recorded = Some(plan.recorded_at);
+        }
+        if let Some(step) = plan.project_list_step {
+            bearings.project_list_at = Some(step.to);
+        }
+        if bearings.heads.len() + plan.heads.len() > MEMORY_HEADS {
+            // Past its bound the memory starts over; appends to streams it
+            // forgot are decided from the database.
+            bearings.heads.clear();
+        }
+        bearings
+            .heads
+            .extend(plan.heads.iter().map(|(id, head)| (*id, head.clone())));
+        (plan, bearings)
+    }
+}
+
+/// How many stream heads the writer remembers at most.
+const MEMORY_HEADS: usize = 100_000;
+
+/// Whether `memory` holds everything the planner needs for `appends`.
+fn covers(memory: &Bearings, appends: &[&PreparedAppend]) -> bool {
+    appends.iter().all(|append| {
+        let request = &append.request;
+        request.idempotency.is_none()
+            && request.reserve_code.is_none()
+            && match request.expected {
+                // New streams have fresh time-ordered random ids; if one
+                // exists after all, its version 1 collides.
+                ExpectedVersion::NoStream => true,
+                ExpectedVersion::Exact(_) => memory.heads.contains_key(&request.stream_id),
+            }
+    })
+}
+
+/// Decides and writes one batch (see the module docs); `memory` is the
+/// writer's, when no other process has committed since it was learnt.
+/// On an error nothing was written (the transaction is rolled back).
 pub(crate) async fn commit(
     connection: &mut SqliteConnection,
     appends: &[&PreparedAppend],
-) -> Result<Plan, sqlx::Error> {
+    memory: Option<Bearings>,
+) -> Result<Committed, sqlx::Error> {
+    if let Some(memory) = memory.filter(|m| covers(m, appends)) {
+        let plan = plan(appends, &memory, granttrail_store::now_micros());
+        if !plan.refuses() {
+            match write(&mut *connection, appends, &plan, Begun::No).await {
+                Ok(()) => {
+                    return Ok(Committed {
+                        plan,
+                        bearings: memory,
+                    });
+                }
+                Err(error) => {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+                    tracing::debug!(%error, "the batch decided from memory did not commit; deciding it from the database");
+                }
+            }
+        }
+    }
     let result = async {
         let bearings = read_bearings(&mut *connection, appends).await?;
         let plan = plan(appends, &bearings, granttrail_store::now_micros());
-        write(&mut *connection, appends, &plan).await?;
-        Ok(plan)
+        write(&mut *connection, appends, &plan, Begun::Yes).await?;
+        Ok(Committed { plan, bearings })
     }
     .await;
     if result.is_err() {
@@ -113,6 +196,13 @@ pub(crate) async fn commit(
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
     }
     result
+}
+
+/// Whether the transaction was begun before [`write`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Begun {
+    Yes,
+    No,
 }
 
 /// One bearings row: kind, then an integer and six texts.
@@ -209,13 +299,19 @@ async fn write(
     connection: &mut SqliteConnection,
     appends: &[&PreparedAppend],
     plan: &Plan,
+    begun: Begun,
 ) -> Result<(), sqlx::Error> {
     if !plan.writes() {
-        sqlx::raw_sql("COMMIT").execute(&mut *connection).await?;
+        if begun == Begun::Yes {
+            sqlx::raw_sql("COMMIT").execute(&mut *connection).await?;
+        }
         return Ok(());
     }
     let recorded_at = format_instant(&plan.recorded_at);
     let mut statements: Vec<String> = Vec::with_capacity(8);
+    if begun == Begun::No {
+        statements.push("BEGIN IMMEDIATE".to_owned());
+    }
     let mut arguments = SqliteArguments::default();
     let mut rows = 0;
     for (append, answer) in appends.iter().zip(&plan.answers) {
@@ -261,6 +357,7 @@ async fn write(
     if let Some(step) = plan.project_list_step {
         statements.push(MOVE_PROJECT_LIST_SQL.clone());
         add(&mut arguments, step.to)?;
+        add(&mut arguments, step.from)?;
     }
     statements.push("COMMIT".to_owned());
     let query = sqlx::query_with::<Sqlite, _>(AssertSqlSafe(statements.join("; ")), arguments);

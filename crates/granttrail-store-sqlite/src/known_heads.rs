@@ -130,11 +130,19 @@ impl KnownHeads {
         remembered.heads.get(&stream).copied()
     }
 
+    /// Whether no other process has counted a commit since this one's
+    /// last (what the writer's own memory of the file relies on).
+    pub(crate) fn alone_since_last_commit(&self) -> bool {
+        let count = self.counter.read().ok();
+        count.is_some() && self.remembered().count == count
+    }
+
     /// Counts a commit of this process that moved `heads`; called after
-    /// the commit and before anyone is told of it. An error means other
-    /// processes cannot learn of the commit, so it must not be
-    /// acknowledged as if they could.
-    pub(crate) fn committed(&self, heads: &[(Uuid, u64)]) -> io::Result<()> {
+    /// the commit and before anyone is told of it. True when no other
+    /// process counted one since this process's previous commit. An error
+    /// means other processes cannot learn of the commit, so it must not
+    /// be acknowledged as if they could.
+    pub(crate) fn committed(&self, heads: &[(Uuid, u64)]) -> io::Result<bool> {
         let mut remembered = self.remembered();
         let before = match self.counter.count_one() {
             Ok(before) => before,
@@ -143,7 +151,8 @@ impl KnownHeads {
                 return Err(error);
             }
         };
-        if remembered.count != Some(before) || remembered.heads.len() + heads.len() > CAPACITY {
+        let alone = remembered.count == Some(before);
+        if !alone || remembered.heads.len() + heads.len() > CAPACITY {
             // Someone else committed since this process's last commit
             // (possibly to these very streams, after this commit): forget.
             remembered.heads.clear();
@@ -151,7 +160,7 @@ impl KnownHeads {
             remembered.heads.extend(heads.iter().copied());
         }
         remembered.count = Some(before.wrapping_add(1));
-        Ok(())
+        Ok(alone)
     }
 
     /// Forgets everything: a commit failed part-way, or its outcome is
@@ -175,16 +184,18 @@ mod tests {
         let theirs = KnownHeads::open(&db).unwrap();
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
 
-        ours.committed(&[(a, 1)]).unwrap();
+        assert!(ours.committed(&[(a, 1)]).unwrap());
+        assert!(ours.alone_since_last_commit());
         assert_eq!(ours.get(a), Some(1));
         assert_eq!(ours.get(b), None, "never written here");
 
         theirs.committed(&[(b, 1)]).unwrap();
         assert_eq!(ours.get(a), None, "another process committed since");
+        assert!(!ours.alone_since_last_commit());
 
         // Our next commit cannot know what the other one wrote: it
         // remembers nothing from before, and not even its own streams.
-        ours.committed(&[(a, 2)]).unwrap();
+        assert!(!ours.committed(&[(a, 2)]).unwrap());
         assert_eq!(ours.get(a), None);
         ours.committed(&[(a, 3)]).unwrap();
         assert_eq!(ours.get(a), Some(3));

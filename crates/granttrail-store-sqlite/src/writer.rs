@@ -18,7 +18,10 @@ use granttrail_store::{AppendOutcome, IdempotencyColumns, IdempotencyRecord, Pre
 use granttrail_store::{CheckpointStep, ProjectRow, Saved, StoreError};
 use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
 
+use crate::batch_plan::Bearings;
+use crate::batch_write::Committed;
 use crate::file_guard::FileGuard;
 use crate::known_heads::KnownHeads;
 use crate::projection_save::save_projection;
@@ -71,6 +74,9 @@ struct Writer {
     reopen: bool,
     /// Set once the deleted WAL's commits were copied into the database.
     rescued: bool,
+    /// What the last commit left in the file, while no other process has
+    /// committed since (see `batch_write`).
+    memory: Option<Bearings>,
 }
 
 /// Runs until every sender of appends is dropped.
@@ -85,6 +91,7 @@ pub(crate) async fn run(
         shared,
         reopen: false,
         rescued: false,
+        memory: None,
     };
     let mut batch = Vec::with_capacity(max_batch);
     // The files are also looked at while no one writes, so a deleted WAL
@@ -194,28 +201,39 @@ impl Writer {
         let answers = match self.shared.guard.check() {
             Err(why) => refuse_all(batch, &why),
             Ok(()) => match self.commit_durably(&appends).await {
-                Ok(plan) => match (
-                    self.shared.guard.check(),
-                    self.shared.known_heads.committed(&plan.heads),
-                ) {
-                    (Ok(()), Ok(())) => plan.answers,
-                    (Err(why), _) => {
-                        self.shared.known_heads.forget();
-                        refuse_all(
-                            batch,
-                            &format!("the outcome of this commit is unknown: {why}"),
-                        )
+                Ok(committed) => {
+                    let (plan, memory) = committed.memory();
+                    let versions: Vec<(Uuid, u64)> =
+                        plan.heads.iter().map(|(id, h)| (*id, h.version)).collect();
+                    match (
+                        self.shared.guard.check(),
+                        self.shared.known_heads.committed(&versions),
+                    ) {
+                        (Ok(()), Ok(alone)) => {
+                            self.memory = alone.then_some(memory);
+                            plan.answers
+                        }
+                        (Err(why), _) => {
+                            self.forget();
+                            refuse_all(
+                                batch,
+                                &format!("the outcome of this commit is unknown: {why}"),
+                            )
+                        }
+                        (_, Err(why)) => {
+                            self.forget();
+                            refuse_all(
+                                batch,
+                                &format!(
+                                    "committed, but other processes on this database cannot be \
+                                     told (its -commits file: {why}); the outcome is unknown"
+                                ),
+                            )
+                        }
                     }
-                    (_, Err(why)) => refuse_all(
-                        batch,
-                        &format!(
-                            "committed, but other processes on this database cannot be told \
-                             (its -commits file: {why}); the outcome is unknown"
-                        ),
-                    ),
-                },
+                }
                 Err(error) => {
-                    self.shared.known_heads.forget();
+                    self.forget();
                     self.reopen |= is_read_only(&error);
                     tracing::error!(%error, jobs = batch.len(), "event store commit failed; nothing was written");
                     refuse_all(batch, &error.to_string())
@@ -229,9 +247,20 @@ impl Writer {
     async fn commit_durably(
         &mut self,
         appends: &[&PreparedAppend],
-    ) -> Result<crate::batch_plan::Plan, sqlx::Error> {
+    ) -> Result<Committed, sqlx::Error> {
+        // Memory is only as good as the file's commit count says.
+        let memory = self
+            .memory
+            .take()
+            .filter(|_| self.shared.known_heads.alone_since_last_commit());
         let connection = self.connection.at(Durability::Flushed).await?;
-        crate::batch_write::commit(connection, appends).await
+        crate::batch_write::commit(connection, appends, memory).await
+    }
+
+    /// Forgets what this process knew of the file.
+    fn forget(&mut self) {
+        self.memory = None;
+        self.shared.known_heads.forget();
     }
 }
 

@@ -112,3 +112,46 @@ async fn a_stale_writer_never_takes_a_code_or_key_the_other_took() {
     ));
     assert_eq!(first.stream_head(retry.stream_id).await.unwrap(), None);
 }
+
+/// The file's commit count as it stands, and a way to put it back: the
+/// window between another process's commit and its count, when this
+/// writer still trusts its memory of the file.
+fn count_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join("shared.db-commits")
+}
+
+#[tokio::test]
+async fn a_commit_not_counted_yet_never_misleads_the_writers_memory() {
+    let (first, second, dir) = two_stores().await;
+    let id = new_stream();
+    appended(&first, append(id, ExpectedVersion::NoStream)).await;
+
+    // The second writer moves the stream; its count has not landed yet.
+    let count = std::fs::read(count_file(&dir)).unwrap();
+    appended(&second, append(id, ExpectedVersion::Exact(1))).await;
+    std::fs::write(count_file(&dir), &count).unwrap();
+
+    // The first one's memory says version 1; the file says 2. A client
+    // that saw version 2 is not refused on the memory's word.
+    match first.append(append(id, ExpectedVersion::Exact(2))).await {
+        Ok(AppendOutcome::Appended(events)) => assert_eq!(events[0].version, 3),
+        other => panic!("{other:?}"),
+    }
+
+    // The second writer takes the next position; the first one's memory
+    // of the last position is stale, and its new stream must not reuse it.
+    let count = std::fs::read(count_file(&dir)).unwrap();
+    let taken = appended(&second, append(new_stream(), ExpectedVersion::NoStream)).await;
+    std::fs::write(count_file(&dir), &count).unwrap();
+    let fresh = appended(&first, append(new_stream(), ExpectedVersion::NoStream)).await;
+    assert_eq!(fresh, taken + 1);
+
+    let positions: Vec<i64> = first
+        .read_all(0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(positions, (1..=5).collect::<Vec<_>>());
+}

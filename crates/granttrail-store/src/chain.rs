@@ -105,7 +105,7 @@ impl CanonicalEvent {
         member(&mut head, "actor", m.actor);
         member(&mut head, "causation_id", m.causation_id);
         member(&mut head, "correlation_id", m.correlation_id);
-        member(&mut head, "data", m.data);
+        member_with(&mut head, "data", |out| write_value(out, m.data));
         member(&mut head, "event_id", m.event_id);
         member(&mut head, "idempotency_key", &m.idempotency_key);
         member(&mut head, "occurred_on", m.occurred_on);
@@ -167,13 +167,71 @@ pub fn stored_hash(event: &StoredEvent) -> String {
 /// Appends `"name":value`, after a comma unless it opens the object.
 /// Member names are plain ASCII, so they need no escaping.
 fn member<T: Serialize + ?Sized>(out: &mut Vec<u8>, name: &str, value: &T) {
+    member_with(out, name, |out| write_canonical(out, value));
+}
+
+/// `,"name":` and the member's canonical form as `write` writes it.
+fn member_with(out: &mut Vec<u8>, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
     if out != b"{" {
         out.push(b',');
     }
     out.push(b'"');
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");
-    write_canonical(out, value);
+    write(out);
+}
+
+/// The RFC 8785 form of a JSON value, written straight from the tree.
+///
+/// `serde_jcs` is the reference (and writes what this does not: numbers
+/// with fractions, in ECMAScript's form), but it buffers every object and
+/// turns every key into a vector of UTF-16 units to sort; event data is
+/// most of an event, and most of what an append costs. Here: integers as
+/// their digits; strings as serde_json escapes them, which is RFC 8785's
+/// set (`\"`, `\\`, `\b\t\n\f\r`, other controls as lower-case `\u00xx`,
+/// nothing else); members sorted by UTF-16 code units, compared without
+/// allocating; any other number as `serde_jcs` writes it. The property test in `tests/prepared_hash.rs` holds the
+/// result equal to `serde_jcs` for any data.
+fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        // RFC 8785 writes every number as an IEEE double; integers up to
+        // 2^53 are exact doubles, written as their digits.
+        Value::Number(n) if n.as_i64().is_some_and(|i| i.unsigned_abs() <= 1 << 53) => {
+            out.extend_from_slice(n.to_string().as_bytes());
+        }
+        Value::Number(_) => write_canonical(out, value),
+        Value::String(text) => {
+            // Writing to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, text);
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(members) => {
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push(b'{');
+            for (index, (name, item)) in sorted.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *out, name);
+                out.push(b':');
+                write_value(out, item);
+            }
+            out.push(b'}');
+        }
+    }
 }
 
 fn write_canonical<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {

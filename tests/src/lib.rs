@@ -535,6 +535,8 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// The server's log, shown when a request gets no answer.
+    log: PathBuf,
 }
 
 impl Client {
@@ -544,12 +546,14 @@ impl Client {
             http: reqwest::Client::new(),
             base: server.base.clone(),
             token: token.to_owned(),
+            log: server.log.clone(),
         }
     }
 
     /// GET `path`.
     pub async fn get(&self, path: &str) -> Answer {
-        self.try_get(path).await.expect("the server answers")
+        let sent = self.request(reqwest::Method::GET, path).send().await;
+        self.answered(sent, path).await
     }
 
     /// GET `path`; `None` when the connection failed (a killed server).
@@ -560,9 +564,8 @@ impl Client {
 
     /// POST JSON to `path` with optional If-Match version.
     pub async fn post(&self, path: &str, body: &Value, if_match: Option<u64>) -> Answer {
-        self.try_post(path, body, if_match)
-            .await
-            .expect("the server answers")
+        let sent = self.post_request(path, body, if_match).send().await;
+        self.answered(sent, path).await
     }
 
     /// [`Client::post`]; `None` when the connection failed.
@@ -572,12 +575,33 @@ impl Client {
         body: &Value,
         if_match: Option<u64>,
     ) -> Option<Answer> {
+        let response = self.post_request(path, body, if_match).send().await.ok()?;
+        Some(answer(response).await)
+    }
+
+    fn post_request(
+        &self,
+        path: &str,
+        body: &Value,
+        if_match: Option<u64>,
+    ) -> reqwest::RequestBuilder {
         let mut request = self.request(reqwest::Method::POST, path).json(body);
         if let Some(v) = if_match {
             request = request.header("If-Match", format!("\"{v}\""));
         }
-        let response = request.send().await.ok()?;
-        Some(answer(response).await)
+        request
+    }
+
+    /// The answer to a request the server must answer; if it did not,
+    /// the failure names why and shows the server's log.
+    async fn answered(&self, sent: reqwest::Result<reqwest::Response>, path: &str) -> Answer {
+        match sent {
+            Ok(response) => answer(response).await,
+            Err(error) => panic!(
+                "the server did not answer {path}: {error:?}\n--- server log ---\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            ),
+        }
     }
 
     /// GET `path`, the response as it came (for bodies that are not JSON).

@@ -176,9 +176,15 @@ pub(crate) async fn commit(
                         bearings: memory,
                     });
                 }
+                Err(error) if refused_by_a_constraint(&error) => {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+                    tracing::debug!(%error, "the batch decided from memory collided; deciding it from the database");
+                }
+                // Anything else (the file locked or unwritable) fails the
+                // batch, as it would have from the database.
                 Err(error) => {
                     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
-                    tracing::debug!(%error, "the batch decided from memory did not commit; deciding it from the database");
+                    return Err(error);
                 }
             }
         }
@@ -196,6 +202,13 @@ pub(crate) async fn commit(
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
     }
     result
+}
+
+/// Whether SQLite refused a row (a unique key, a trigger's check): what a
+/// stale memory runs into (SQLITE_CONSTRAINT and its extended codes).
+fn refused_by_a_constraint(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e)
+        if e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 19))
 }
 
 /// Whether the transaction was begun before [`write`].

@@ -373,6 +373,13 @@ async fn write(
         add(&mut arguments, step.from)?;
     }
     statements.push("COMMIT".to_owned());
+    if begun == Begun::No && statements.len() == 3 {
+        // `BEGIN`, one statement, `COMMIT`: the statement alone is its own
+        // transaction. Every statement's result is handed back from
+        // SQLite's worker thread, and each hand-off can be a thread
+        // wake-up; a lone command writes exactly one statement.
+        statements = vec![statements.swap_remove(1)];
+    }
     let query = sqlx::query_with::<Sqlite, _>(AssertSqlSafe(statements.join("; ")), arguments);
     // Done once every statement has reported done, without waiting for
     // SQLite's thread to also close the result channel.

@@ -94,6 +94,8 @@ pub(crate) async fn run(
         memory: None,
     };
     let mut batch = Vec::with_capacity(max_batch);
+    // How many appends the last commit carried.
+    let mut last_batch = 0;
     // The files are also looked at while no one writes, so a deleted WAL
     // is noticed (and its commits rescued) even on an idle server.
     let mut watch_files = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -135,17 +137,19 @@ pub(crate) async fn run(
         if batch.is_empty() {
             continue;
         }
-        // Every task that is ready to run (a request on its way to this
-        // queue) runs once before the batch closes: on a busy server they
-        // join this commit instead of waiting a whole flush for the next.
-        tokio::task::yield_now().await;
         // Everything that queued meanwhile joins the batch.
-        while batch.len() < max_batch {
-            match queues.appends.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+        drain(&mut queues.appends, &mut batch, max_batch);
+        if batch.len() > 1 || last_batch > 1 {
+            // A busy server (several appends in this batch or the last
+            // one): every task that is ready to run — a caller just
+            // answered, on its way back with its next append — runs once
+            // before the batch closes, and joins this commit instead of
+            // waiting a whole flush for the next. A lone appender's
+            // append commits at once.
+            tokio::task::yield_now().await;
+            drain(&mut queues.appends, &mut batch, max_batch);
         }
+        last_batch = batch.len();
         let answers = writer.commit(&batch).await;
         let mut last = None;
         for (job, answer) in batch.drain(..).zip(answers) {
@@ -261,6 +265,16 @@ impl Writer {
     fn forget(&mut self) {
         self.memory = None;
         self.shared.known_heads.forget();
+    }
+}
+
+/// Moves what is queued into the batch, up to `max_batch`.
+fn drain(queue: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max_batch: usize) {
+    while batch.len() < max_batch {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
     }
 }
 

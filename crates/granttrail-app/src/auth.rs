@@ -56,12 +56,22 @@ impl Caller {
 }
 
 /// A freshly created token: the record, and the secret shown exactly once.
-#[derive(Clone, Debug)]
+/// `Debug` never shows the secret.
+#[derive(Clone)]
 pub struct IssuedToken {
     /// What is stored.
     pub record: TokenRecord,
     /// The bearer secret; only its hash is kept.
     pub secret: String,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("record", &self.record)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// The stored form of a bearer secret.
@@ -264,5 +274,30 @@ impl TokenCache {
         if let Ok(mut entries) = self.entries.lock() {
             entries.retain(|_, entry| entry.id != id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_an_issued_token_never_shows_its_secret() {
+        let issued = IssuedToken {
+            record: TokenRecord {
+                id: Uuid::nil(),
+                name: "clerk".into(),
+                role: Role::Staff,
+                org_id: None,
+                secret_hash: hash_secret("gt_visible-only-once"),
+                created_at: now_micros(),
+                revoked_at: None,
+                expires_at: None,
+            },
+            secret: "gt_visible-only-once".into(),
+        };
+        let shown = format!("{issued:?}");
+        assert!(!shown.contains("gt_visible-only-once"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }

@@ -7,8 +7,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-/// Every setting; `config/default.toml` documents each.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Every setting; `config/default.toml` documents each. `Debug` shows the
+/// database URL without its password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Database URL.
@@ -42,6 +43,33 @@ pub struct Settings {
     pub log_origin: String,
     /// Seconds between checkpoints while the log grows.
     pub checkpoint_interval_seconds: u64,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &crate::wiring::redact(&self.database))
+            .field("listen", &self.listen)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("projection_max_lag", &self.projection_max_lag)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("signing_key_file", &self.signing_key_file)
+            .field("sse_heartbeat_seconds", &self.sse_heartbeat_seconds)
+            .field("sse_token_recheck_seconds", &self.sse_token_recheck_seconds)
+            .field(
+                "header_read_timeout_seconds",
+                &self.header_read_timeout_seconds,
+            )
+            .field("idle_timeout_seconds", &self.idle_timeout_seconds)
+            .field("max_connections", &self.max_connections)
+            .field("log_origin", &self.log_origin)
+            .field(
+                "checkpoint_interval_seconds",
+                &self.checkpoint_interval_seconds,
+            )
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -112,4 +140,20 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
         .merge(Serialized::defaults(flags))
         .extract()
         .map_err(|e| format!("configuration: {e}"))
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_database_password() {
+        let settings = Settings {
+            database: "postgres://granttrail:s3cret@db.example/granttrail".into(),
+            ..Settings::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("granttrail:***@db.example"), "{shown}");
+    }
 }

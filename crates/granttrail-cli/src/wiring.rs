@@ -26,7 +26,7 @@ pub fn init_telemetry(settings: &Settings) {
 }
 
 /// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];

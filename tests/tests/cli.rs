@@ -88,6 +88,9 @@ async fn import_replays_the_seed_and_replay_reads_it_back_at_any_version() {
     let as_of =
         String::from_utf8(server.cli(&["replay", id, "--as-of", "2023-02-16"]).stdout).unwrap();
     assert!(as_of.contains("\"stage\": \"reviewed\""), "{as_of}");
+    // Words, not Rust's Debug (`AsOf(BusinessDate(…))`).
+    assert!(as_of.contains("state at as of 2023-02-16 "), "{as_of}");
+    assert!(text.contains("state at version 1 "), "{text}");
 
     let verify = server.cli(&["verify"]);
     assert!(verify.status.success());

@@ -369,7 +369,7 @@ async fn replay(
         .project(&auditor, id, point)
         .await
         .map_err(|e| e.to_string())?;
-    println!("\nstate at {point:?} (events marked * applied):");
+    println!("\nstate at {point} (events marked * applied):");
     println!(
         "{}",
         serde_json::to_string_pretty(&view).map_err(|e| e.to_string())?

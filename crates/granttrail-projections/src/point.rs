@@ -20,6 +20,23 @@ pub enum PointInTime {
     AsOf(BusinessDate),
 }
 
+/// In words, as people read it: `the latest version`, `version 3`,
+/// `what was known at 2023-02-14T09:00:00Z`, `as of 2022-10-01`.
+impl std::fmt::Display for PointInTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PointInTime::Latest => f.write_str("the latest version"),
+            PointInTime::Version(v) => write!(f, "version {v}"),
+            PointInTime::KnownAt(instant) => write!(
+                f,
+                "what was known at {}",
+                instant.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ),
+            PointInTime::AsOf(date) => write!(f, "as of {date}"),
+        }
+    }
+}
+
 /// Stored events that cannot be turned into a project.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProjectionError {
@@ -81,4 +98,24 @@ pub fn state_at(
         state = Some(project);
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn a_point_in_time_reads_as_words() {
+        let instant = DateTime::parse_from_rfc3339("2023-02-14T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let date = BusinessDate::parse("2022-10-01").unwrap();
+        assert_eq!(PointInTime::Latest.to_string(), "the latest version");
+        assert_eq!(PointInTime::Version(3).to_string(), "version 3");
+        assert_eq!(
+            PointInTime::KnownAt(instant).to_string(),
+            "what was known at 2023-02-14T09:00:00Z"
+        );
+        assert_eq!(PointInTime::AsOf(date).to_string(), "as of 2022-10-01");
+    }
 }

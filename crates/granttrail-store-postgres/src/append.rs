@@ -38,12 +38,16 @@ pub(crate) struct Job {
     pub(crate) reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
+/// Where a server reads the time.
+pub type Clock = fn() -> chrono::DateTime<chrono::Utc>;
+
 /// Runs until every sender is dropped.
 pub(crate) async fn run(
     pool: PgPool,
     channel: String,
     committed: watch::Sender<i64>,
     mut queue: mpsc::Receiver<Job>,
+    clock: Clock,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
@@ -55,7 +59,7 @@ pub(crate) async fn run(
             }
         }
         let appends: Vec<&PreparedAppend> = batch.iter().map(|job| &job.append).collect();
-        let answers = append_batch(&pool, &channel, &appends).await;
+        let answers = append_batch(&pool, &channel, &appends, clock).await;
         for (job, answer) in batch.drain(..).zip(answers) {
             if let Ok(AppendOutcome::Appended(events)) = &answer
                 && let Some(last) = events.last()
@@ -72,17 +76,18 @@ async fn append_batch(
     pool: &PgPool,
     channel: &str,
     appends: &[&PreparedAppend],
+    clock: Clock,
 ) -> Vec<Result<AppendOutcome, StoreError>> {
     if let [one] = appends {
-        return vec![append_one(pool, channel, one).await];
+        return vec![append_one(pool, channel, one, clock).await];
     }
-    match try_batch(pool, channel, appends).await {
+    match try_batch(pool, channel, appends, clock).await {
         Ok(answers) => answers,
         Err(error) => {
             tracing::debug!(%error, appends = appends.len(), "batch failed; appending one by one");
             let mut answers = Vec::with_capacity(appends.len());
             for append in appends {
-                answers.push(append_one(pool, channel, append).await);
+                answers.push(append_one(pool, channel, append, clock).await);
             }
             answers
         }
@@ -257,6 +262,26 @@ async fn write(
     Ok(stored)
 }
 
+/// The instant a commit is recorded at: the server's clock, but never
+/// before the log's newest event. Read under the position lock, so the
+/// newest event is the last one committed: instants never go back along
+/// the log, even between servers whose clocks disagree.
+async fn recorded_now(
+    tx: &mut PgConnection,
+    clock: Clock,
+) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
+    let newest: Option<String> =
+        sqlx::query_scalar("SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let now = clock();
+    Ok(newest
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(&text).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .filter(|newest| *newest > now)
+        .unwrap_or(now))
+}
+
 /// Takes the position lock: from the first position drawn to the commit,
 /// positions become visible in order, so no follower can pass a position
 /// that is still to come (see the crate docs).
@@ -282,6 +307,7 @@ async fn try_batch(
     pool: &PgPool,
     channel: &str,
     appends: &[&PreparedAppend],
+    clock: Clock,
 ) -> Result<Vec<Result<AppendOutcome, StoreError>>, sqlx::Error> {
     let requests: Vec<&AppendRequest> = appends.iter().map(|a| &a.request).collect();
     let mut answers: Vec<Option<Result<AppendOutcome, StoreError>>> =
@@ -334,7 +360,7 @@ async fn try_batch(
     if !accepted.is_empty() {
         accepted.sort_by_key(|(i, _)| *i);
         lock_positions(&mut tx).await?;
-        let recorded_at = now_micros();
+        let recorded_at = recorded_now(&mut tx, clock).await?;
         let mut last_position = 0;
         for (i, head) in accepted {
             let stored = write(&mut tx, appends[i], head, recorded_at).await?;
@@ -345,7 +371,7 @@ async fn try_batch(
     }
     tx.commit().await?;
     for i in later {
-        answers[i] = Some(append_one(pool, channel, appends[i]).await);
+        answers[i] = Some(append_one(pool, channel, appends[i], clock).await);
     }
     Ok(answers
         .into_iter()
@@ -360,9 +386,10 @@ async fn append_one(
     pool: &PgPool,
     channel: &str,
     append: &PreparedAppend,
+    clock: Clock,
 ) -> Result<AppendOutcome, StoreError> {
     let request = &append.request;
-    match try_one(pool, channel, append).await {
+    match try_one(pool, channel, append, clock).await {
         Ok(outcome) => outcome,
         // Two creators of one stream, or a racing version: the unique
         // index decided. Report the version the winner left.
@@ -384,6 +411,7 @@ async fn try_one(
     pool: &PgPool,
     channel: &str,
     append: &PreparedAppend,
+    clock: Clock,
 ) -> Result<Result<AppendOutcome, StoreError>, sqlx::Error> {
     let request = &append.request;
     let mut tx = pool.begin().await?;
@@ -399,7 +427,8 @@ async fn try_one(
         Checked::Accepted(head) => head,
     };
     lock_positions(&mut tx).await?;
-    let stored = match write(&mut tx, append, head, now_micros()).await {
+    let recorded_at = recorded_now(&mut tx, clock).await?;
+    let stored = match write(&mut tx, append, head, recorded_at).await {
         Ok(stored) => stored,
         Err(e) if is_unique_violation(&e) && request.idempotency.is_some() => {
             // Another request with this key committed first.

@@ -24,6 +24,7 @@
 //! servers share them through the database alone.
 
 mod append;
+pub use append::Clock;
 mod log;
 mod others;
 mod rows;
@@ -122,6 +123,16 @@ impl PostgresStore {
 
     /// Connects with explicit options (tests set a `search_path`).
     pub async fn open_with(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        PostgresStore::open_with_clock(options, granttrail_store::now_micros).await
+    }
+
+    /// [`PostgresStore::open_with`], reading the time from `clock`: a
+    /// server whose clock is behind another's, for the test that its
+    /// events are still never recorded before the log's newest.
+    pub async fn open_with_clock(
+        options: PgConnectOptions,
+        clock: Clock,
+    ) -> Result<PostgresStore, StoreError> {
         // A statement that waits this long for a lock (a table someone
         // locked by hand, a stuck transaction) gives up: the caller gets
         // 503, as on SQLite when its busy timeout runs out, instead of a
@@ -148,7 +159,13 @@ impl PostgresStore {
             committed.clone(),
         ));
         let (writer, queue) = mpsc::channel(1024);
-        tokio::spawn(append::run(pool.clone(), channel, committed.clone(), queue));
+        tokio::spawn(append::run(
+            pool.clone(),
+            channel,
+            committed.clone(),
+            queue,
+            clock,
+        ));
         Ok(PostgresStore {
             pool,
             committed,

@@ -196,7 +196,7 @@ impl App {
                     to,
                 };
                 checkpoint = match self.save_rows(&rows, step, applied).await? {
-                    Saved::Saved => step.to,
+                    Saved::Written => step.to,
                     Saved::Overtaken => self.projections.checkpoint(PROJECT_LIST).await?,
                 };
                 self.projected.send_replace(checkpoint);
@@ -299,7 +299,7 @@ impl App {
             .projections
             .save_projects(PROJECT_LIST, rows, step)
             .await?;
-        if saved == Saved::Saved {
+        if saved == Saved::Written {
             self.events_projected
                 .fetch_add(events as u64, std::sync::atomic::Ordering::Relaxed);
         }
@@ -339,7 +339,7 @@ impl App {
                 self.store.read_all(step.to, REBUILD_PAGE)
             );
             (checkpoint, events) = match saved? {
-                Saved::Saved => (step.to, upcoming?),
+                Saved::Written => (step.to, upcoming?),
                 // A server sharing the database applied these first: go on
                 // from where it got to.
                 Saved::Overtaken => {

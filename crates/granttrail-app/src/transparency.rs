@@ -79,7 +79,7 @@ impl App {
                 hashes: stored::append(head.size, &existing, &leaves),
             };
             head = match log.integrate(&step).await? {
-                Saved::Saved => LogHead {
+                Saved::Written => LogHead {
                     size: head.size + events.len() as u64,
                     position: last.position,
                 },

@@ -534,7 +534,7 @@ pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store
         .collect();
     let mut saved = 0;
     for racer in racers {
-        if racer.await.unwrap() == Saved::Saved {
+        if racer.await.unwrap() == Saved::Written {
             saved += 1;
         }
     }
@@ -558,7 +558,7 @@ pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store
         .save_projects(name, &[row(3, "next")], CheckpointStep { from: 10, to: 20 })
         .await
         .unwrap();
-    assert_eq!(next, Saved::Saved);
+    assert_eq!(next, Saved::Written);
     assert_eq!(store.checkpoint(name).await.unwrap(), 20);
     assert_eq!(
         store.load_projects(&[Uuid::from_u128(7)]).await.unwrap()[0].stage,
@@ -613,7 +613,7 @@ where
         )
         .await
         .unwrap();
-    assert_eq!(late, Saved::Saved);
+    assert_eq!(late, Saved::Written);
     assert_eq!(
         store.load_projects(&[id]).await.unwrap(),
         vec![row(2)],

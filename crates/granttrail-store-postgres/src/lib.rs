@@ -20,16 +20,17 @@
 //! (docs/adr/0004-global-order-on-postgresql.md).
 //!
 //! ## Other tables
-//! Tokens and projections live beside the events (`others.rs`), so several
+//! Tokens and projections live beside the events (`tokens.rs`, `projections.rs`), so several
 //! servers share them through the database alone.
 
 mod append;
 pub use append::Clock;
+mod event_row;
 mod log;
-mod others;
-mod rows;
+mod projections;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
 
 use std::str::FromStr;
 
@@ -43,7 +44,7 @@ use sqlx::{PgConnection, Row};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-use crate::rows::{event_columns, event_from_row};
+use crate::event_row::{event_columns, event_from_row};
 
 /// Embedded migrations, applied on open.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -108,7 +108,7 @@ impl LogStore for PostgresStore {
             query.build().execute(&mut *tx).await.map_err(unavailable)?;
         }
         tx.commit().await.map_err(unavailable)?;
-        Ok(Saved::Saved)
+        Ok(Saved::Written)
     }
 
     async fn leaf_index(&self, position: i64) -> Result<Option<u64>, StoreError> {

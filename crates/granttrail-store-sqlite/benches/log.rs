@@ -36,7 +36,7 @@ async fn log_of_a_million(path: &std::path::Path) -> SqliteStore {
                 .collect(),
             hashes: stored::append(head.size, &existing, &leaves),
         };
-        assert_eq!(store.integrate(&step).await.unwrap(), Saved::Saved);
+        assert_eq!(store.integrate(&step).await.unwrap(), Saved::Written);
         head = LogHead {
             size: head.size + STEP,
             position: (head.size + STEP) as i64,

@@ -259,5 +259,5 @@ pub(crate) async fn write(
         }
     }
     tx.commit().await.map_err(unavailable)?;
-    Ok(Saved::Saved)
+    Ok(Saved::Written)
 }

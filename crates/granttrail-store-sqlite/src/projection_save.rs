@@ -72,5 +72,5 @@ pub(crate) async fn save_projection(
     .await
     .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
-    Ok(Saved::Saved)
+    Ok(Saved::Written)
 }

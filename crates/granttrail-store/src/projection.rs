@@ -42,7 +42,7 @@ pub struct CheckpointStep {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Saved {
     /// The rows were written and the checkpoint moved.
-    Saved,
+    Written,
     /// The checkpoint had moved away from `from`; nothing was written.
     Overtaken,
 }

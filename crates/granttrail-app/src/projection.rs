@@ -136,6 +136,7 @@ pub(crate) fn project_row(id: Uuid, project: &Project) -> ProjectRow {
         stage: project.stage.as_str().to_owned(),
         executor_org_id: project.executor.org_id.clone(),
         planned_end: project.period.end,
+        overdue_from: project.overdue_from(),
         state: serde_json::to_value(project).unwrap_or_default(),
     }
 }

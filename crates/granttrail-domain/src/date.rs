@@ -40,6 +40,11 @@ impl BusinessDate {
             .map_err(|_| format!("'{text}' is not a calendar date (no such day)"))
     }
 
+    /// The day after this one (`None` past the calendar's end).
+    pub fn next_day(self) -> Option<Self> {
+        self.0.succ_opt().map(Self)
+    }
+
     /// The underlying chrono date, for arithmetic in outer layers.
     pub fn naive(self) -> NaiveDate {
         self.0

@@ -173,7 +173,19 @@ pub struct Project {
 impl Project {
     /// Planned end passed on `today` and no self-report yet.
     pub fn is_overdue(&self, today: BusinessDate) -> bool {
-        matches!(self.stage, Stage::Signed | Stage::Returned) && self.period.end < today
+        self.overdue_from().is_some_and(|from| from <= today)
+    }
+
+    /// The first day this project counts as overdue if nothing changes:
+    /// the day after its planned end while it waits for the executor's
+    /// self-report (signed, or returned for rework); `None` otherwise. The
+    /// project list stores it, so a filter on "overdue today" compares
+    /// dates and never restates the rule.
+    pub fn overdue_from(&self) -> Option<BusinessDate> {
+        match self.stage {
+            Stage::Signed | Stage::Returned => self.period.end.next_day(),
+            _ => None,
+        }
     }
 
     /// Whether every indicator has an actual that meets its target.

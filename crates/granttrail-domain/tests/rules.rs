@@ -509,3 +509,27 @@ fn impossible_dates_are_refused_when_reading_a_body() {
         .expect_err("2023-02-30 accepted");
     assert!(error.to_string().contains("2023-02-30"), "{error}");
 }
+
+#[test]
+fn a_project_waiting_for_its_self_report_is_overdue_from_the_day_after_its_planned_end() {
+    let date = |text| granttrail_domain::BusinessDate::parse(text).unwrap();
+    // The seed was extended to end on 2023-02-28.
+    let signed = granttrail_domain::fold(&seed_until(Stage::Signed))
+        .unwrap()
+        .unwrap();
+    assert_eq!(signed.overdue_from(), Some(date("2023-03-01")));
+    assert!(!signed.is_overdue(date("2023-02-28")));
+    assert!(signed.is_overdue(date("2023-03-01")));
+
+    let returned = granttrail_domain::fold(&seed_until(Stage::Returned))
+        .unwrap()
+        .unwrap();
+    assert_eq!(returned.overdue_from(), Some(date("2023-03-01")));
+
+    // Once the self-report is in, nothing is overdue any more.
+    let submitted = granttrail_domain::fold(&seed_until(Stage::SelfReportSubmitted))
+        .unwrap()
+        .unwrap();
+    assert_eq!(submitted.overdue_from(), None);
+    assert!(!submitted.is_overdue(date("2030-01-01")));
+}

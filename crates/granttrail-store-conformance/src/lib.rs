@@ -518,6 +518,7 @@ pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store
         stage: stage.into(),
         executor_org_id: "org-a".into(),
         planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
+        overdue_from: None,
         state: json!({"version": version}),
     };
     let racers: Vec<_> = (0..8)
@@ -593,6 +594,7 @@ where
         stage: format!("stage-{version}"),
         executor_org_id: "org-a".into(),
         planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
+        overdue_from: BusinessDate::from_ymd(2023, 3, 1),
         state: json!({"version": version, "title": "全龄友好"}),
     };
     let mut first = append(id, ExpectedVersion::NoStream);

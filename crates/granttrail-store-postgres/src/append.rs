@@ -244,17 +244,19 @@ async fn write(
     // become visible in an order no single append can know.
     if let Some(row) = &request.project_row {
         sqlx::query(
-            "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO project_list \
+             (id, version, stage, executor_org_id, planned_end, overdue_from, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
              executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             state = excluded.state WHERE project_list.version < excluded.version",
+             overdue_from = excluded.overdue_from, state = excluded.state WHERE project_list.version < excluded.version",
         )
         .bind(row.id)
         .bind(row.version as i64)
         .bind(&row.stage)
         .bind(&row.executor_org_id)
         .bind(row.planned_end.to_string())
+        .bind(row.overdue_from.map(|d| d.to_string()))
         .bind(row.state.to_string())
         .execute(&mut *tx)
         .await?;

@@ -9,11 +9,19 @@ use uuid::Uuid;
 
 use crate::{PostgresStore, unavailable};
 
-type Row = (Uuid, i64, String, String, String, String);
+type Row = (Uuid, i64, String, String, String, Option<String>, String);
 
 fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
-    let (id, version, stage, executor_org_id, planned_end, state) = row;
-    ProjectRow::from_columns(id, version, stage, executor_org_id, &planned_end, &state)
+    let (id, version, stage, executor_org_id, planned_end, overdue_from, state) = row;
+    ProjectRow::from_columns(
+        id,
+        version,
+        stage,
+        executor_org_id,
+        &planned_end,
+        overdue_from.as_deref(),
+        &state,
+    )
 }
 
 #[async_trait]
@@ -30,7 +38,7 @@ impl ProjectionStore for PostgresStore {
 
     async fn load_projects(&self, ids: &[Uuid]) -> Result<Vec<ProjectRow>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE id = ANY($1)",
+            "SELECT id, version, stage, executor_org_id, planned_end, overdue_from, state FROM project_list WHERE id = ANY($1)",
         )
         .bind(ids)
         .fetch_all(self.pool())
@@ -68,7 +76,7 @@ impl ProjectionStore for PostgresStore {
         }
         for chunk in rows.chunks(500) {
             let mut query: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
+                "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, overdue_from, state) ",
             );
             query.push_values(chunk, |mut values, row| {
                 values
@@ -77,6 +85,7 @@ impl ProjectionStore for PostgresStore {
                     .push_bind(row.stage.clone())
                     .push_bind(row.executor_org_id.clone())
                     .push_bind(row.planned_end.to_string())
+                    .push_bind(row.overdue_from.map(|d| d.to_string()))
                     .push_bind(row.state.to_string());
             });
             // A row only moves forward (a second line of defence: the
@@ -84,7 +93,7 @@ impl ProjectionStore for PostgresStore {
             query.push(
                 " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
                  executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-                 state = excluded.state WHERE project_list.version < excluded.version",
+                 overdue_from = excluded.overdue_from, state = excluded.state WHERE project_list.version < excluded.version",
             );
             query.build().execute(&mut *tx).await.map_err(unavailable)?;
         }

@@ -221,6 +221,7 @@ mod tests {
             stage: "signed".into(),
             executor_org_id: "org".into(),
             planned_end: granttrail_domain::BusinessDate::parse("2022-10-10").unwrap(),
+            overdue_from: None,
             state: serde_json::json!({}),
         }
     }

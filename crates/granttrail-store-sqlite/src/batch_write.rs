@@ -68,13 +68,14 @@ const INSERT_KEYS_SQL: &str = "INSERT OR ROLLBACK INTO idempotency \
 /// write after).
 fn upsert_project_rows_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) \
+        "INSERT INTO project_list \
+         (id, version, stage, executor_org_id, planned_end, overdue_from, state) \
          VALUES {} \
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
              executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             state = excluded.state \
+             overdue_from = excluded.overdue_from, state = excluded.state \
          WHERE excluded.version > project_list.version",
-        vec!["(?,?,?,?,?,?)"; rows].join(",")
+        vec!["(?,?,?,?,?,?,?)"; rows].join(",")
     )
 }
 
@@ -364,6 +365,7 @@ async fn write(
             add(&mut arguments, row.stage.clone())?;
             add(&mut arguments, row.executor_org_id.clone())?;
             add(&mut arguments, row.planned_end.to_string())?;
+            add(&mut arguments, row.overdue_from.map(|d| d.to_string()))?;
             add(&mut arguments, (*state).to_owned())?;
         }
     }

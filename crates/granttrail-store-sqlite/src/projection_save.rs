@@ -43,7 +43,7 @@ pub(crate) async fn save_projection(
     }
     for chunk in save.rows.chunks(500) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, state) ",
+            "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, overdue_from, state) ",
         );
         query.push_values(chunk, |mut values, row| {
             values
@@ -52,12 +52,13 @@ pub(crate) async fn save_projection(
                 .push_bind(row.stage.clone())
                 .push_bind(row.executor_org_id.clone())
                 .push_bind(row.planned_end.to_string())
+                .push_bind(row.overdue_from.map(|d| d.to_string()))
                 .push_bind(row.state.to_string());
         });
         query.push(
             " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
              executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             state = excluded.state \
+             overdue_from = excluded.overdue_from, state = excluded.state \
              WHERE excluded.version > project_list.version",
         );
         query.build().execute(&mut *tx).await.map_err(unavailable)?;

@@ -9,11 +9,19 @@ use uuid::Uuid;
 
 use crate::{SqliteStore, unavailable};
 
-type Row = (Uuid, i64, String, String, String, String);
+type Row = (Uuid, i64, String, String, String, Option<String>, String);
 
 fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
-    let (id, version, stage, executor_org_id, planned_end, state) = row;
-    ProjectRow::from_columns(id, version, stage, executor_org_id, &planned_end, &state)
+    let (id, version, stage, executor_org_id, planned_end, overdue_from, state) = row;
+    ProjectRow::from_columns(
+        id,
+        version,
+        stage,
+        executor_org_id,
+        &planned_end,
+        overdue_from.as_deref(),
+        &state,
+    )
 }
 
 #[async_trait]
@@ -33,7 +41,7 @@ impl ProjectionStore for SqliteStore {
         // Chunks stay well under SQLite's bound-parameter limit.
         for chunk in ids.chunks(500) {
             let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE id IN (",
+                "SELECT id, version, stage, executor_org_id, planned_end, overdue_from, state FROM project_list WHERE id IN (",
             );
             let mut separated = query.separated(", ");
             for id in chunk {

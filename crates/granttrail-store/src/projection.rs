@@ -24,6 +24,9 @@ pub struct ProjectRow {
     pub executor_org_id: String,
     /// Current planned end.
     pub planned_end: BusinessDate,
+    /// The first day the project counts as overdue, if it is waiting for
+    /// its self-report (`Project::overdue_from`).
+    pub overdue_from: Option<BusinessDate>,
     /// The folded `granttrail_domain::Project` as JSON.
     pub state: Value,
 }
@@ -98,6 +101,7 @@ impl ProjectRow {
         stage: String,
         executor_org_id: String,
         planned_end: &str,
+        overdue_from: Option<&str>,
         state: &str,
     ) -> Result<ProjectRow, StoreError> {
         let bad = |what: String| StoreError::Unavailable(format!("project_list row {id}: {what}"));
@@ -107,6 +111,10 @@ impl ProjectRow {
             stage,
             executor_org_id,
             planned_end: BusinessDate::parse(planned_end).map_err(bad)?,
+            overdue_from: overdue_from
+                .map(BusinessDate::parse)
+                .transpose()
+                .map_err(bad)?,
             state: serde_json::from_str(state).map_err(|e| bad(e.to_string()))?,
         })
     }

@@ -2,7 +2,8 @@
 
 /// A `sqlx::QueryBuilder<$db>` selecting one page of the project
 /// list for `$filter` (a [`crate::ProjectFilter`]): the columns
-/// `id, version, stage, executor_org_id, planned_end, state`, ordered by
+/// `id, version, stage, executor_org_id, planned_end, overdue_from,
+/// state`, ordered by
 /// id. The same SQL on every backend; a macro rather than a generic
 /// function so that this crate stays free of sqlx.
 #[macro_export]
@@ -10,7 +11,7 @@ macro_rules! sqlx_project_list_query {
     ($db:ty, $filter:expr) => {{
         let filter: &$crate::ProjectFilter = $filter;
         let mut query: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
-            "SELECT id, version, stage, executor_org_id, planned_end, state FROM project_list WHERE 1 = 1",
+            "SELECT id, version, stage, executor_org_id, planned_end, overdue_from, state FROM project_list WHERE 1 = 1",
         );
         if let Some(stage) = &filter.stage {
             query.push(" AND stage = ").push_bind(stage.clone());
@@ -20,17 +21,17 @@ macro_rules! sqlx_project_list_query {
                 .push(" AND executor_org_id = ")
                 .push_bind(executor.clone());
         }
-        // Overdue: still waiting for the executor's self-report after the
-        // planned end (see the domain docs).
+        // Overdue on `today`: the domain stored the first overdue day
+        // (`Project::overdue_from`); the rule itself is not restated here.
         match filter.overdue_on {
             Some((true, today)) => {
                 query
-                    .push(" AND stage IN ('signed', 'returned') AND planned_end < ")
+                    .push(" AND overdue_from <= ")
                     .push_bind(today.to_string());
             }
             Some((false, today)) => {
                 query
-                    .push(" AND NOT (stage IN ('signed', 'returned') AND planned_end < ")
+                    .push(" AND (overdue_from IS NULL OR overdue_from > ")
                     .push_bind(today.to_string())
                     .push(")");
             }

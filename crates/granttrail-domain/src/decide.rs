@@ -1,4 +1,4 @@
-//! `decide`: the rules of PRODUCT.md, turning a command and the current
+//! `decide`: the rules of docs/domain.md, turning a command and the current
 //! state into new events or a typed rejection.
 //!
 //! Decide is purposefully synchronous and total: it has no clock, no ids

@@ -1,4 +1,4 @@
-//! One test per rule of PRODUCT.md's "Rules" section, written as
+//! One test per rule of docs/domain.md's "Rules" section, written as
 //! given / when / then.
 
 mod support;

@@ -8,7 +8,7 @@ use granttrail_domain::{CommandKind as K, Rejection, Stage, decide, fold};
 use serde_json::json;
 use support::{command, seed_body, seed_until};
 
-/// The table of PRODUCT.md, written out independently of the code.
+/// The lifecycle table of docs/domain.md, written out independently of the code.
 fn expected_allowed(stage: Stage) -> Vec<K> {
     match stage {
         Stage::Signed | Stage::Returned => vec![K::Extend, K::SubmitSelfReport],

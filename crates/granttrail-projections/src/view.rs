@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A project's state with its id and today's overdue flag, in the shape
-/// of API.md ("Shapes that clients rely on").
+/// clients rely on (docs/api.md, "Reads").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectView {
     /// The project (stream) id.

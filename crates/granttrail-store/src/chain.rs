@@ -1,4 +1,4 @@
-//! The hash chain of API.md, so anyone can verify it with their own tools.
+//! The hash chain of docs/hash-chain.md, so anyone can verify it with their own tools.
 //!
 //! For the event at version `n` of a stream, take its `/events` item, drop
 //! `position` and `hash`, and keep `stream_id`. `prev_hash` is the previous

@@ -10,7 +10,7 @@
 //!   a stream, idempotency records, and chain verification.
 //! - [`StoredEvent`]: an event with all its metadata, in the exact JSON
 //!   shape of `GET /api/v1/projects/{id}/events`.
-//! - [`chain`]: the hash chain of API.md (RFC 8785 + SHA-256) and its
+//! - [`chain`]: the hash chain of docs/hash-chain.md (RFC 8785 + SHA-256) and its
 //!   verification, shared by every backend and by offline bundle checks.
 //! - [`StoreError`]: version conflict, duplicate code, corrupt stream,
 //!   backend unavailable.
@@ -28,8 +28,8 @@ mod error;
 mod event;
 mod idempotency;
 mod log;
+mod project_list_query;
 mod projection;
-mod rows;
 mod token;
 
 use async_trait::async_trait;

@@ -1,7 +1,7 @@
 # Thin targets: one command each. CI (.ci/run) calls the same targets.
 CARGO ?= cargo
 
-.PHONY: run demo test test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
+.PHONY: run demo test test-python test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
 
 ## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
 run:
@@ -24,6 +24,13 @@ lint:
 unit:
 	$(CARGO) build -p granttrail-cli --locked
 	$(CARGO) test --workspace --locked --exclude granttrail-store-postgres
+
+## The auditor's Python verifier of docs/verifying.md, run for real: needs
+## python3 with rfc8785 and cryptography (.ci/run installs them). `make
+## test` reports this test as ignored.
+test-python:
+	$(CARGO) build -p granttrail-cli --locked
+	$(CARGO) test --locked -p granttrail-e2e --test python_verify -- --ignored
 
 ## The PostgreSQL suites: needs GRANTTRAIL_TEST_POSTGRES_URL (.ci/run sets
 ## it). The store's own suite, then the suites written for both backends

@@ -254,25 +254,45 @@ impl Server {
     pub fn hold_write_lock(&self, seconds: u64) -> std::thread::JoinHandle<()> {
         let database = self.database.clone();
         let sqlite = self.is_sqlite();
+        // The holder says when it has the lock; the caller goes on then.
+        let (locked, taken) = std::sync::mpsc::channel();
         let holder = std::thread::spawn(move || {
             if sqlite {
                 let file = database.trim_start_matches("sqlite://");
                 let db = rusqlite::Connection::open(file).expect("the database file opens");
                 db.execute_batch("BEGIN EXCLUSIVE").expect("the lock");
+                locked.send(()).expect("the caller waits");
                 std::thread::sleep(Duration::from_secs(seconds));
                 db.execute_batch("ROLLBACK").expect("the release");
             } else {
-                psql(
-                    &database,
-                    &format!(
-                        "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE; \
-                         SELECT pg_sleep({seconds}); ROLLBACK;"
-                    ),
+                // psql prints `locked` once the lock is taken (it flushes
+                // each line), then holds it for `seconds`.
+                let mut psql = Command::new("psql")
+                    .arg(&database)
+                    .args(["-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("psql runs");
+                let script = format!(
+                    "BEGIN;\nLOCK TABLE events IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n\
+                     SELECT pg_sleep({seconds});\nROLLBACK;\n"
                 );
+                std::io::Write::write_all(
+                    &mut psql.stdin.take().expect("psql's input"),
+                    script.as_bytes(),
+                )
+                .expect("the script");
+                let output = std::io::BufReader::new(psql.stdout.take().expect("psql's output"));
+                for line in std::io::BufRead::lines(output) {
+                    if line.expect("psql's output").trim() == "locked" {
+                        locked.send(()).expect("the caller waits");
+                    }
+                }
+                assert!(psql.wait().expect("psql ends").success(), "psql failed");
             }
         });
-        // Let the holder take the lock before the caller goes on.
-        std::thread::sleep(Duration::from_millis(500));
+        taken.recv().expect("the holder took the lock");
         holder
     }
 

@@ -228,11 +228,22 @@ pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
 ///
 /// A std mutex, not tokio's: the critical sections are a map lookup or
 /// insert and never await.
-#[derive(Default)]
 pub(crate) struct TokenCache {
     /// By secret hash: the token id, the caller, when the entry was made,
     /// and when the token expires (an entry never outlives its token).
     entries: Mutex<HashMap<String, CachedToken>>,
+    /// How long an entry is trusted ([`TOKEN_CACHE_TTL`] unless set;
+    /// zero: never, every request asks the store).
+    ttl: Duration,
+}
+
+impl TokenCache {
+    pub(crate) fn new(ttl: Duration) -> TokenCache {
+        TokenCache {
+            entries: Mutex::default(),
+            ttl,
+        }
+    }
 }
 
 /// One remembered token.
@@ -250,7 +261,7 @@ impl TokenCache {
     fn get(&self, hash: &str) -> Option<Caller> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(hash)?;
-        let fresh = entry.cached_at.elapsed() < TOKEN_CACHE_TTL
+        let fresh = entry.cached_at.elapsed() < self.ttl
             && entry.expires_at.is_none_or(|at| at > now_micros());
         fresh.then(|| entry.caller.clone())
     }
@@ -280,6 +291,21 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn staff() -> Caller {
+        Caller::operator("test")
+    }
+
+    #[test]
+    fn a_cached_token_is_trusted_for_the_ttl_only() {
+        let kept = TokenCache::new(TOKEN_CACHE_TTL);
+        kept.put("h".into(), Uuid::nil(), staff(), None);
+        assert_eq!(kept.get("h"), Some(staff()));
+
+        let never = TokenCache::new(Duration::ZERO);
+        never.put("h".into(), Uuid::nil(), staff(), None);
+        assert_eq!(never.get("h"), None, "a zero TTL asks the store every time");
+    }
 
     #[test]
     fn debug_of_an_issued_token_never_shows_its_secret() {

@@ -32,6 +32,10 @@ pub struct Settings {
     /// Seconds between a live feed's checks that its token still
     /// authenticates (revoked or expired tokens' feeds end).
     pub sse_token_recheck_seconds: u64,
+    /// Seconds an authenticated token is trusted before the store is
+    /// asked again (a revocation by another process takes effect within
+    /// it); 0 asks every time.
+    pub token_cache_seconds: u64,
     /// Seconds a client may take to send a request's headers (and a
     /// keep-alive connection may wait for its next request).
     pub header_read_timeout_seconds: u64,
@@ -57,6 +61,7 @@ impl std::fmt::Debug for Settings {
             .field("signing_key_file", &self.signing_key_file)
             .field("sse_heartbeat_seconds", &self.sse_heartbeat_seconds)
             .field("sse_token_recheck_seconds", &self.sse_token_recheck_seconds)
+            .field("token_cache_seconds", &self.token_cache_seconds)
             .field(
                 "header_read_timeout_seconds",
                 &self.header_read_timeout_seconds,
@@ -84,6 +89,7 @@ impl Default for Settings {
             signing_key_file: String::new(),
             sse_heartbeat_seconds: 15,
             sse_token_recheck_seconds: 5,
+            token_cache_seconds: 2,
             header_read_timeout_seconds: 10,
             idle_timeout_seconds: 60,
             max_connections: 1024,
@@ -131,6 +137,7 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "signing_key_file",
             "sse_heartbeat_seconds",
             "sse_token_recheck_seconds",
+            "token_cache_seconds",
             "header_read_timeout_seconds",
             "idle_timeout_seconds",
             "max_connections",

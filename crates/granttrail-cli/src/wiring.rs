@@ -71,7 +71,8 @@ pub async fn open(
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
         Ok(
             App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
-                .with_log(Arc::new(store), &settings.log_origin),
+                .with_log(Arc::new(store), &settings.log_origin)
+                .with_token_cache_ttl(token_cache_ttl(settings)),
         )
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let store = granttrail_store_postgres::PostgresStore::open(url)
@@ -81,13 +82,18 @@ pub async fn open(
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
         Ok(
             App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
-                .with_log(Arc::new(store), &settings.log_origin),
+                .with_log(Arc::new(store), &settings.log_origin)
+                .with_token_cache_ttl(token_cache_ttl(settings)),
         )
     } else {
         Err(format!(
             "'{url}' is not a database URL this build knows (sqlite://PATH)"
         ))
     }
+}
+
+fn token_cache_ttl(settings: &Settings) -> std::time::Duration {
+    std::time::Duration::from_secs(settings.token_cache_seconds)
 }
 
 /// A consistent copy of the SQLite database at `file`

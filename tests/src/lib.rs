@@ -161,6 +161,30 @@ impl Server {
         self.spawn();
     }
 
+    /// [`Server::restart`] with `env` set for this and later starts
+    /// (replacing what was set before).
+    pub fn restart_with(&mut self, env: &[(&str, &str)]) {
+        self.env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.spawn();
+    }
+
+    /// Waits until the server's log says `needle` (the server's own signal
+    /// that it reached a point), at most 30 s.
+    pub fn wait_for_log(&self, needle: &str) {
+        let started = Instant::now();
+        while !self.log().contains(needle) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server never logged {needle:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Where this server's signing key is kept: beside the SQLite file, or
     /// the file the PostgreSQL tests configure.
     pub fn signing_key_file(&self) -> PathBuf {

@@ -51,9 +51,13 @@ async fn a_kill_during_projection_catch_up_leaves_a_list_equal_to_a_rebuild() {
         .unwrap();
     drop(db);
 
-    // Restart, and SIGKILL the moment the first page of the catch-up has
-    // committed: the projection is part-way through the log.
-    server.kill_and_restart();
+    // Restart with the runner told to stop after its first saved page, and
+    // SIGKILL once it says it has: the projection is part-way through the
+    // log.
+    server.kill();
+    server.restart_with(&[("GRANTTRAIL_TEST_PAUSE_PROJECTION_AFTER_STEPS", "1")]);
+    server.wait_for_log("the project-list runner pauses here");
+    server.kill();
     let db = rusqlite::Connection::open(&file).unwrap();
     let checkpoint = || -> i64 {
         db.query_row(
@@ -63,11 +67,6 @@ async fn a_kill_during_projection_catch_up_leaves_a_list_equal_to_a_rebuild() {
         )
         .unwrap_or(0)
     };
-    let started = std::time::Instant::now();
-    while checkpoint() == 0 && started.elapsed() < std::time::Duration::from_secs(30) {
-        std::thread::sleep(std::time::Duration::from_micros(200));
-    }
-    server.kill();
     let at_kill = checkpoint();
     let head: i64 = db
         .query_row("SELECT MAX(position) FROM events", [], |r| r.get(0))
@@ -78,7 +77,7 @@ async fn a_kill_during_projection_catch_up_leaves_a_list_equal_to_a_rebuild() {
     );
     drop(db);
 
-    server.kill_and_restart();
+    server.restart_with(&[]);
     let staff = Client::new(&server, &server.token("staff", None));
     let recovered = whole_list(&staff).await;
     assert_eq!(recovered.len(), 1500, "every project exactly once");

@@ -63,6 +63,11 @@ pub struct App {
     projection_stuck: Arc<std::sync::Mutex<Option<projection::ProjectionStuck>>>,
     /// Events this process applied to the project list in saved steps.
     events_projected: Arc<std::sync::atomic::AtomicU64>,
+    /// A test hook: the runner stops for good after this many saved
+    /// catch-up steps (`with_projection_pause_after`).
+    pause_after_steps: Option<u64>,
+    /// Catch-up steps this process saved.
+    steps_saved: Arc<std::sync::atomic::AtomicU64>,
     /// Recently authenticated tokens.
     token_cache: Arc<auth::TokenCache>,
     /// Signs export bundles and the log's checkpoints.
@@ -92,6 +97,8 @@ impl App {
             projecting: Arc::new(Mutex::new(())),
             projected: Arc::new(watch::channel(0).0),
             events_projected: Arc::default(),
+            pause_after_steps: None,
+            steps_saved: Arc::default(),
             projection_stuck: Arc::default(),
             token_cache: Arc::new(auth::TokenCache::new(TOKEN_CACHE_TTL)),
             // A throwaway key until the operator's key is set: bundles
@@ -123,6 +130,15 @@ impl App {
     /// another server) may still work here. Zero asks every time.
     pub fn with_token_cache_ttl(mut self, ttl: std::time::Duration) -> App {
         self.token_cache = Arc::new(auth::TokenCache::new(ttl));
+        self
+    }
+
+    /// A test hook: after `steps` saved catch-up steps the project-list
+    /// runner logs `the project-list runner pauses here` and waits
+    /// forever, so a test can kill the process at that exact point
+    /// instead of polling for it.
+    pub fn with_projection_pause_after(mut self, steps: u64) -> App {
+        self.pause_after_steps = Some(steps);
         self
     }
 

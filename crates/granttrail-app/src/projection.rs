@@ -201,6 +201,7 @@ impl App {
                     Saved::Overtaken => self.projections.checkpoint(PROJECT_LIST).await?,
                 };
                 self.projected.send_replace(checkpoint);
+                self.pause_if_asked().await;
             }
             if let Some(stuck) = bad {
                 return Err(self.stuck(stuck));
@@ -212,6 +213,21 @@ impl App {
         self.projected.send_replace(checkpoint);
         self.set_stuck(None);
         Ok(checkpoint)
+    }
+
+    /// The test hook of [`App::with_projection_pause_after`].
+    async fn pause_if_asked(&self) {
+        let saved = self
+            .steps_saved
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+            + 1;
+        if self.pause_after_steps == Some(saved) {
+            tracing::warn!(
+                checkpoint = *self.projected.borrow(),
+                "the project-list runner pauses here (test hook)"
+            );
+            std::future::pending::<()>().await;
+        }
     }
 
     /// Records where the runner stopped (logging it once) and the error

@@ -62,6 +62,14 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
         let (key, _) = wiring::signing_key(&settings, signed)?;
         app = app.with_signing_key(key);
     }
+    // A test hook (tests/tests/projection_recovery.rs): not a setting,
+    // never documented for operators.
+    if let Some(steps) = std::env::var("GRANTTRAIL_TEST_PAUSE_PROJECTION_AFTER_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        app = app.with_projection_pause_after(steps);
+    }
     match command {
         Command::Serve { .. } => serve(app, metrics, &settings).await,
         Command::Token { action } => token(&app, action, &settings).await,

@@ -217,6 +217,37 @@ async fn an_idempotent_retry_returns_the_first_answer_and_appends_nothing() {
 }
 
 #[tokio::test]
+async fn a_damaged_idempotency_record_is_never_replayed_as_a_200() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let body = seed_commands()[0].1.clone();
+    let send = || {
+        staff
+            .request(Method::POST, "/api/v1/projects")
+            .header("idempotency-key", "sign-seed-damaged")
+            .json(&body)
+            .send()
+    };
+    let first = granttrail_e2e::answer(send().await.unwrap()).await;
+    assert_eq!(first.status, 201);
+    // The stored answer's status is edited into no HTTP status at all.
+    server.sql("UPDATE idempotency SET status = 70000 WHERE key = 'sign-seed-damaged'");
+    let retry = granttrail_e2e::answer(send().await.unwrap()).await;
+    assert_problem(&retry, 503, "stored-row-unreadable");
+    assert_eq!(retry.json["table"], "idempotency");
+    assert!(
+        server.log().contains("sign-seed-damaged"),
+        "the log names the key"
+    );
+    let list = staff.get("/api/v1/projects").await;
+    assert_eq!(
+        list.json["items"].as_array().unwrap().len(),
+        1,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
 async fn the_store_being_unreachable_is_a_503_and_nothing_is_written() {
     let server = Server::start();
     let staff = Client::new(&server, &server.token("staff", None));

@@ -264,6 +264,16 @@ impl From<AppError> for Problem {
                 tracing::error!(%reason, "stored history failed its integrity check");
                 unavailable("stored history failed its integrity check; an operator has been told (see granttrail verify)")
             }
+            AppError::CorruptRow { table, key, reason } => {
+                tracing::error!(table, %key, %reason, "a stored row cannot be read");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "stored-row-unreadable",
+                    "A stored row cannot be read",
+                    format!("a row of the {table} table cannot be read back; nothing was written, and an operator has been told"),
+                )
+                .with("table", table.into())
+            }
             AppError::Unavailable(reason) => {
                 tracing::error!(%reason, "event store unavailable");
                 unavailable("the event store could not be reached; nothing was written")

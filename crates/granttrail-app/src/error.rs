@@ -74,6 +74,17 @@ pub enum AppError {
     /// Stored data failed to read back: the integrity check failed.
     #[error("stored history of project cannot be read: {0}")]
     Corrupt(String),
+    /// A stored row other than an event (a token, an idempotency record,
+    /// a project-list row) cannot be read back.
+    #[error("the {table} row {key} cannot be read: {reason}")]
+    CorruptRow {
+        /// The table.
+        table: &'static str,
+        /// The row's key.
+        key: String,
+        /// What was wrong.
+        reason: String,
+    },
     /// The store could not be reached; nothing was written.
     #[error("the event store is unavailable")]
     Unavailable(String),
@@ -99,6 +110,9 @@ impl From<StoreError> for AppError {
                 version,
                 problem: reason,
             },
+            StoreError::CorruptRow { table, key, reason } => {
+                AppError::CorruptRow { table, key, reason }
+            }
             StoreError::Unavailable(reason) => AppError::Unavailable(reason),
         }
     }

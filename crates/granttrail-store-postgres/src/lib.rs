@@ -50,7 +50,21 @@ use crate::event_row::{event_columns, event_from_row};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(error.to_string())
+    match error {
+        // A row that read back corrupt, carried through sqlx's error by
+        // `corrupt`: its kind is kept, not turned into "unavailable".
+        sqlx::Error::Decode(inner) => match inner.downcast::<StoreError>() {
+            Ok(corrupt) => *corrupt,
+            Err(other) => StoreError::Unavailable(other.to_string()),
+        },
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+/// Carries a store error through code that speaks sqlx's (see
+/// [`unavailable`]).
+pub(crate) fn corrupt(error: StoreError) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(error))
 }
 
 /// The transaction-level advisory lock under which an append draws its
@@ -194,7 +208,9 @@ pub(crate) async fn find_idempotency(
     .bind(key)
     .fetch_optional(&mut *connection)
     .await?;
-    Ok(row.map(IdempotencyRecord::from_row))
+    row.map(IdempotencyRecord::from_row)
+        .transpose()
+        .map_err(corrupt)
 }
 
 #[async_trait]

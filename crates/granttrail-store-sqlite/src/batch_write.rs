@@ -280,15 +280,16 @@ async fn read_bearings(
                 );
             }
             "key" => {
-                let record = IdempotencyRecord {
-                    actor_id: a.unwrap_or_default(),
-                    key: b.unwrap_or_default(),
-                    fingerprint: c.unwrap_or_default(),
-                    stream_id: id(d)?,
-                    status: number.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-                    etag: e,
-                    body: f.unwrap_or_default(),
-                };
+                let record = IdempotencyRecord::from_row((
+                    b.unwrap_or_default(),
+                    a.unwrap_or_default(),
+                    c.unwrap_or_default(),
+                    id(d)?,
+                    number.unwrap_or_default(),
+                    e,
+                    f.unwrap_or_default(),
+                ))
+                .map_err(crate::corrupt)?;
                 bearings
                     .keys
                     .insert((record.actor_id.clone(), record.key.clone()), record);

@@ -95,7 +95,21 @@ pub struct SqliteStore {
 /// storage ends up here; constraint violations are mapped where they are
 /// expected, by their error kind.
 pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(error.to_string())
+    match error {
+        // A row that read back corrupt, carried through sqlx's error by
+        // `corrupt`: its kind is kept, not turned into "unavailable".
+        sqlx::Error::Decode(inner) => match inner.downcast::<StoreError>() {
+            Ok(corrupt) => *corrupt,
+            Err(other) => StoreError::Unavailable(other.to_string()),
+        },
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+/// Carries a store error through code that speaks sqlx's (see
+/// [`unavailable`]).
+pub(crate) fn corrupt(error: StoreError) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(error))
 }
 
 /// Creates an empty database file readable and writable by its owner

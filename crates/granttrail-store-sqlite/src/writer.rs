@@ -310,5 +310,7 @@ pub(crate) async fn find_idempotency(
     .bind(key)
     .fetch_optional(&mut *connection)
     .await?;
-    Ok(row.map(IdempotencyRecord::from_row))
+    row.map(IdempotencyRecord::from_row)
+        .transpose()
+        .map_err(crate::corrupt)
 }

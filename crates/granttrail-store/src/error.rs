@@ -42,6 +42,18 @@ pub enum StoreError {
         /// What was wrong.
         reason: String,
     },
+    /// A stored row other than an event cannot be read back (a token, an
+    /// idempotency record, a project-list row): damage or an edit by
+    /// hand. Named by its table and key so an operator can find it.
+    #[error("the {table} row {key} cannot be read: {reason}")]
+    CorruptRow {
+        /// The table.
+        table: &'static str,
+        /// The row's key, as an operator would look it up.
+        key: String,
+        /// What was wrong.
+        reason: String,
+    },
     /// The backend could not be reached or failed; nothing was written.
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),

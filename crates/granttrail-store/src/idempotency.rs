@@ -31,17 +31,59 @@ pub struct IdempotencyRecord {
 pub type IdempotencyColumns = (String, String, String, Uuid, i64, Option<String>, String);
 
 impl IdempotencyRecord {
-    /// A record from an [`IdempotencyColumns`] row.
-    pub fn from_row(row: IdempotencyColumns) -> IdempotencyRecord {
+    /// A record from an [`IdempotencyColumns`] row; a status that is no
+    /// HTTP status means the row was damaged or edited (a replay must
+    /// never answer with a status the first answer did not have).
+    pub fn from_row(row: IdempotencyColumns) -> Result<IdempotencyRecord, crate::StoreError> {
         let (key, actor_id, fingerprint, stream_id, status, etag, body) = row;
-        IdempotencyRecord {
+        let status = u16::try_from(status)
+            .ok()
+            .filter(|s| (100..=599).contains(s))
+            .ok_or_else(|| crate::StoreError::CorruptRow {
+                table: "idempotency",
+                key: format!("{actor_id}/{key}"),
+                reason: format!("{status} is not an HTTP status"),
+            })?;
+        Ok(IdempotencyRecord {
             key,
             actor_id,
             fingerprint,
             stream_id,
-            status: u16::try_from(status).unwrap_or(200),
+            status,
             etag,
             body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: i64) -> IdempotencyColumns {
+        (
+            "k1".into(),
+            "tok-1".into(),
+            "f".into(),
+            Uuid::nil(),
+            status,
+            None,
+            "{}".into(),
+        )
+    }
+
+    #[test]
+    fn a_record_whose_status_is_no_http_status_is_a_corrupt_row_not_a_200() {
+        assert_eq!(IdempotencyRecord::from_row(row(201)).unwrap().status, 201);
+        for bad in [70_000, -1, 0, 99, 600] {
+            assert_eq!(
+                IdempotencyRecord::from_row(row(bad)),
+                Err(crate::StoreError::CorruptRow {
+                    table: "idempotency",
+                    key: "tok-1/k1".into(),
+                    reason: format!("{bad} is not an HTTP status"),
+                })
+            );
         }
     }
 }

@@ -104,7 +104,11 @@ impl ProjectRow {
         overdue_from: Option<&str>,
         state: &str,
     ) -> Result<ProjectRow, StoreError> {
-        let bad = |what: String| StoreError::Unavailable(format!("project_list row {id}: {what}"));
+        let bad = |reason: String| StoreError::CorruptRow {
+            table: "project_list",
+            key: id.to_string(),
+            reason,
+        };
         Ok(ProjectRow {
             id,
             version: u64::try_from(version).map_err(|_| bad("negative version".into()))?,

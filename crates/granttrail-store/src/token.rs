@@ -99,13 +99,19 @@ impl TokenRecord {
         let instant = |text: &str| {
             DateTime::parse_from_rfc3339(text)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| StoreError::Unavailable(format!("token {id} has a bad instant: {e}")))
+                .map_err(|e| StoreError::CorruptRow {
+                    table: "tokens",
+                    key: id.to_string(),
+                    reason: format!("a bad instant: {e}"),
+                })
         };
         Ok(TokenRecord {
             id,
             name,
-            role: Role::parse(&role).ok_or_else(|| {
-                StoreError::Unavailable(format!("token {id} has unknown role {role}"))
+            role: Role::parse(&role).ok_or_else(|| StoreError::CorruptRow {
+                table: "tokens",
+                key: id.to_string(),
+                reason: format!("unknown role '{role}'"),
             })?,
             org_id,
             secret_hash,

@@ -252,3 +252,28 @@ fn the_first_start_names_the_database_in_the_command_it_suggests() {
     let suggested = format!("granttrail --database '{database}' token create --role admin");
     assert!(said.contains(&suggested), "{said}");
 }
+
+#[test]
+fn a_revocation_the_store_cannot_carry_out_says_why_not_that_there_is_no_token() {
+    let server = Server::start();
+    if !server.is_sqlite() {
+        // PostgreSQL's lock holder locks the events table, not tokens.
+        return;
+    }
+    server.cli(&["token", "create", "--role", "staff", "--name", "赵六"]);
+    let listed = String::from_utf8(server.cli(&["token", "list"]).stdout).unwrap();
+    let id = listed
+        .lines()
+        .find(|l| l.contains("赵六"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    let holder = server.hold_write_lock(8);
+    let refused = server.cli(&["token", "revoke", &id]);
+    holder.join().unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(said.contains(&format!("cannot revoke {id}")), "{said}");
+    assert!(!said.contains("no live token"), "{said}");
+    assert!(server.cli(&["token", "revoke", &id]).status.success());
+}

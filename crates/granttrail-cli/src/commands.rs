@@ -263,9 +263,12 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
             let id: Uuid = id
                 .parse()
                 .map_err(|_| format!("'{id}' is not a token id"))?;
-            app.revoke_token(id)
-                .await
-                .map_err(|_| format!("no live token {id}"))?;
+            // Only "there is no such live token" says so; a store that
+            // fails says why.
+            app.revoke_token(id).await.map_err(|error| match error {
+                granttrail_app::AppError::NotFound => format!("no live token {id}"),
+                other => format!("cannot revoke {id}: {other}"),
+            })?;
             eprintln!("revoked {id}");
         }
     }

@@ -14,12 +14,17 @@ use std::sync::Arc;
 
 use granttrail_domain::{BusinessDate, EncodedEvent};
 use granttrail_store::{
-    Actor, AppendOutcome, AppendRequest, CheckpointStep, EventStore, ExpectedVersion,
-    IdempotencyRecord, NewEvent, ProjectRow, ProjectionStore, Saved, StoreError, StoredEvent,
-    StreamBound, chain,
+    Actor, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, IdempotencyRecord, NewEvent,
+    StoreError, StoredEvent, StreamBound, chain,
 };
 use serde_json::json;
 use uuid::Uuid;
+
+mod projections;
+
+pub use projections::{
+    an_append_moves_its_project_row_forward_only, checkpoint_steps_have_one_winner,
+};
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh
 /// store made by `$fresh`: an async expression yielding `(Arc<S>, guard)`,
@@ -505,68 +510,6 @@ pub async fn multi_event_appends_are_atomic_and_chained<S: EventStore + ?Sized>(
     );
 }
 
-/// Given a projection checkpoint at 0, when many runners save the same
-/// step at once, then exactly one is saved and its rows land; a step from
-/// a stale checkpoint writes nothing; the next step from the new one is
-/// saved. This is what lets runners in several processes share a database
-/// and still apply each event exactly once.
-pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store: Arc<S>) {
-    let name = "project_list";
-    let row = |version: u64, stage: &str| ProjectRow {
-        id: Uuid::from_u128(7),
-        version,
-        stage: stage.into(),
-        executor_org_id: "org-a".into(),
-        planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
-        overdue_from: None,
-        state: json!({"version": version}),
-    };
-    let racers: Vec<_> = (0..8)
-        .map(|n| {
-            let store = Arc::clone(&store);
-            let rows = vec![row(2, &format!("racer-{n}"))];
-            tokio::spawn(async move {
-                store
-                    .save_projects(name, &rows, CheckpointStep { from: 0, to: 10 })
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut saved = 0;
-    for racer in racers {
-        if racer.await.unwrap() == Saved::Written {
-            saved += 1;
-        }
-    }
-    assert_eq!(saved, 1, "one runner applies positions 1..=10");
-    assert_eq!(store.checkpoint(name).await.unwrap(), 10);
-
-    let stale = store
-        .save_projects(name, &[row(9, "stale")], CheckpointStep { from: 0, to: 20 })
-        .await
-        .unwrap();
-    assert_eq!(stale, Saved::Overtaken);
-    let rows = store.load_projects(&[Uuid::from_u128(7)]).await.unwrap();
-    assert_eq!(rows.len(), 1);
-    assert!(
-        rows[0].stage.starts_with("racer-"),
-        "the stale save wrote nothing"
-    );
-    assert_eq!(store.checkpoint(name).await.unwrap(), 10);
-
-    let next = store
-        .save_projects(name, &[row(3, "next")], CheckpointStep { from: 10, to: 20 })
-        .await
-        .unwrap();
-    assert_eq!(next, Saved::Written);
-    assert_eq!(store.checkpoint(name).await.unwrap(), 20);
-    assert_eq!(
-        store.load_projects(&[Uuid::from_u128(7)]).await.unwrap()[0].stage,
-        "next"
-    );
-}
-
 /// The log's hashes are the events' own, in the same order.
 pub async fn hashes_read_as_the_log_does<S: EventStore + ?Sized>(store: Arc<S>) {
     for _ in 0..3 {
@@ -577,50 +520,6 @@ pub async fn hashes_read_as_the_log_does<S: EventStore + ?Sized>(store: Arc<S>) 
     let expected: Vec<granttrail_store::EventHash> = events.iter().map(Into::into).collect();
     assert_eq!(hashes, expected);
     assert_eq!(hashes.len(), 5);
-}
-
-/// Given a stream whose appends carry their project-list rows, the list
-/// holds each row as soon as its append is acknowledged; a row never
-/// moves back to an older version, whoever writes it later (a runner
-/// catching up).
-pub async fn an_append_moves_its_project_row_forward_only<S>(store: Arc<S>)
-where
-    S: EventStore + ProjectionStore + ?Sized,
-{
-    let id = new_stream();
-    let row = |version: u64| ProjectRow {
-        id,
-        version,
-        stage: format!("stage-{version}"),
-        executor_org_id: "org-a".into(),
-        planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
-        overdue_from: BusinessDate::from_ymd(2023, 3, 1),
-        state: json!({"version": version, "title": "全龄友好"}),
-    };
-    let mut first = append(id, ExpectedVersion::NoStream);
-    first.project_row = Some(row(1));
-    store.append(first).await.unwrap();
-    assert_eq!(store.load_projects(&[id]).await.unwrap(), vec![row(1)]);
-    let mut second = append(id, ExpectedVersion::Exact(1));
-    second.project_row = Some(row(2));
-    store.append(second).await.unwrap();
-    assert_eq!(store.load_projects(&[id]).await.unwrap(), vec![row(2)]);
-
-    let at = store.checkpoint("project_list").await.unwrap();
-    let late = store
-        .save_projects(
-            "project_list",
-            &[row(1)],
-            CheckpointStep { from: at, to: at },
-        )
-        .await
-        .unwrap();
-    assert_eq!(late, Saved::Written);
-    assert_eq!(
-        store.load_projects(&[id]).await.unwrap(),
-        vec![row(2)],
-        "an older row never replaces a newer one"
-    );
 }
 
 /// Given appends from many tasks at once, the log read by position never

@@ -1,0 +1,119 @@
+//! What every backend must do with the project list's rows and the
+//! projections' checkpoints.
+
+use std::sync::Arc;
+
+use granttrail_domain::BusinessDate;
+use granttrail_store::{
+    CheckpointStep, EventStore, ExpectedVersion, ProjectRow, ProjectionStore, Saved,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{append, new_stream};
+
+/// Given a projection checkpoint at 0, when many runners save the same
+/// step at once, then exactly one is saved and its rows land; a step from
+/// a stale checkpoint writes nothing; the next step from the new one is
+/// saved. This is what lets runners in several processes share a database
+/// and still apply each event exactly once.
+pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store: Arc<S>) {
+    let name = "project_list";
+    let row = |version: u64, stage: &str| ProjectRow {
+        id: Uuid::from_u128(7),
+        version,
+        stage: stage.into(),
+        executor_org_id: "org-a".into(),
+        planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
+        overdue_from: None,
+        state: json!({"version": version}),
+    };
+    let racers: Vec<_> = (0..8)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            let rows = vec![row(2, &format!("racer-{n}"))];
+            tokio::spawn(async move {
+                store
+                    .save_projects(name, &rows, CheckpointStep { from: 0, to: 10 })
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut saved = 0;
+    for racer in racers {
+        if racer.await.unwrap() == Saved::Written {
+            saved += 1;
+        }
+    }
+    assert_eq!(saved, 1, "one runner applies positions 1..=10");
+    assert_eq!(store.checkpoint(name).await.unwrap(), 10);
+
+    let stale = store
+        .save_projects(name, &[row(9, "stale")], CheckpointStep { from: 0, to: 20 })
+        .await
+        .unwrap();
+    assert_eq!(stale, Saved::Overtaken);
+    let rows = store.load_projects(&[Uuid::from_u128(7)]).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].stage.starts_with("racer-"),
+        "the stale save wrote nothing"
+    );
+    assert_eq!(store.checkpoint(name).await.unwrap(), 10);
+
+    let next = store
+        .save_projects(name, &[row(3, "next")], CheckpointStep { from: 10, to: 20 })
+        .await
+        .unwrap();
+    assert_eq!(next, Saved::Written);
+    assert_eq!(store.checkpoint(name).await.unwrap(), 20);
+    assert_eq!(
+        store.load_projects(&[Uuid::from_u128(7)]).await.unwrap()[0].stage,
+        "next"
+    );
+}
+
+/// Given a stream whose appends carry their project-list rows, the list
+/// holds each row as soon as its append is acknowledged; a row never
+/// moves back to an older version, whoever writes it later (a runner
+/// catching up).
+pub async fn an_append_moves_its_project_row_forward_only<S>(store: Arc<S>)
+where
+    S: EventStore + ProjectionStore + ?Sized,
+{
+    let id = new_stream();
+    let row = |version: u64| ProjectRow {
+        id,
+        version,
+        stage: format!("stage-{version}"),
+        executor_org_id: "org-a".into(),
+        planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
+        overdue_from: BusinessDate::from_ymd(2023, 3, 1),
+        state: json!({"version": version, "title": "全龄友好"}),
+    };
+    let mut first = append(id, ExpectedVersion::NoStream);
+    first.project_row = Some(row(1));
+    store.append(first).await.unwrap();
+    assert_eq!(store.load_projects(&[id]).await.unwrap(), vec![row(1)]);
+    let mut second = append(id, ExpectedVersion::Exact(1));
+    second.project_row = Some(row(2));
+    store.append(second).await.unwrap();
+    assert_eq!(store.load_projects(&[id]).await.unwrap(), vec![row(2)]);
+
+    let at = store.checkpoint("project_list").await.unwrap();
+    let late = store
+        .save_projects(
+            "project_list",
+            &[row(1)],
+            CheckpointStep { from: at, to: at },
+        )
+        .await
+        .unwrap();
+    assert_eq!(late, Saved::Written);
+    assert_eq!(
+        store.load_projects(&[id]).await.unwrap(),
+        vec![row(2)],
+        "an older row never replaces a newer one"
+    );
+}

@@ -187,20 +187,24 @@ async fn every_error_of_the_contract_is_a_problem_with_its_code() {
     assert_eq!(state.etag.as_deref(), Some("\"2\""));
 }
 
+/// Signs the seed project under an idempotency key.
+async fn sign_seed_keyed(staff: &Client, key: &str) -> granttrail_e2e::Answer {
+    let sent = staff
+        .request(Method::POST, "/api/v1/projects")
+        .header("idempotency-key", key)
+        .json(&seed_commands()[0].1)
+        .send()
+        .await
+        .unwrap();
+    granttrail_e2e::answer(sent).await
+}
+
 #[tokio::test]
 async fn an_idempotent_retry_returns_the_first_answer_and_appends_nothing() {
     let server = Server::start();
     let staff = Client::new(&server, &server.token("staff", None));
-    let body = seed_commands()[0].1.clone();
-    let send = || {
-        staff
-            .request(Method::POST, "/api/v1/projects")
-            .header("idempotency-key", "sign-seed-1")
-            .json(&body)
-            .send()
-    };
-    let first = granttrail_e2e::answer(send().await.unwrap()).await;
-    let retry = granttrail_e2e::answer(send().await.unwrap()).await;
+    let first = sign_seed_keyed(&staff, "sign-seed-1").await;
+    let retry = sign_seed_keyed(&staff, "sign-seed-1").await;
     assert_eq!(first.status, 201);
     assert_eq!(retry.status, 201);
     assert_eq!(retry.text, first.text, "the same body, byte for byte");
@@ -220,19 +224,11 @@ async fn an_idempotent_retry_returns_the_first_answer_and_appends_nothing() {
 async fn a_damaged_idempotency_record_is_never_replayed_as_a_200() {
     let server = Server::start();
     let staff = Client::new(&server, &server.token("staff", None));
-    let body = seed_commands()[0].1.clone();
-    let send = || {
-        staff
-            .request(Method::POST, "/api/v1/projects")
-            .header("idempotency-key", "sign-seed-damaged")
-            .json(&body)
-            .send()
-    };
-    let first = granttrail_e2e::answer(send().await.unwrap()).await;
+    let first = sign_seed_keyed(&staff, "sign-seed-damaged").await;
     assert_eq!(first.status, 201);
     // The stored answer's status is edited into no HTTP status at all.
     server.sql("UPDATE idempotency SET status = 70000 WHERE key = 'sign-seed-damaged'");
-    let retry = granttrail_e2e::answer(send().await.unwrap()).await;
+    let retry = sign_seed_keyed(&staff, "sign-seed-damaged").await;
     assert_problem(&retry, 503, "stored-row-unreadable");
     assert_eq!(retry.json["table"], "idempotency");
     assert!(

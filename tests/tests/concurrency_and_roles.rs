@@ -48,130 +48,229 @@ async fn racing_commands_with_one_if_match_have_exactly_one_winner() {
     );
 }
 
+/// Who asks: an admin, staff, an auditor, the project's own executor and
+/// another organisation's executor, in this order in every row below.
+const WHO: [&str; 5] = [
+    "admin",
+    "staff",
+    "auditor",
+    "own executor",
+    "other executor",
+];
+
+/// (method, path, the status each of [`WHO`] gets). `{id}` is a project of
+/// the executor's organisation at version 1; commands send `If-Match: "999"`,
+/// so a caller the table permits hears 412 (stale) and nothing is written,
+/// one it forbids hears 403, and one who may not see the project 404.
+const ROUTES: &[(&str, &str, [u16; 5])] = &[
+    ("POST", "/api/v1/projects", [201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/projects", [200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/projects/{id}", [200, 200, 200, 200, 404]),
+    (
+        "GET",
+        "/api/v1/projects/{id}/events",
+        [200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{id}/audit-trail",
+        [200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{id}/report",
+        [409, 409, 409, 409, 404],
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{id}/verify",
+        [200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{id}/export",
+        [200, 200, 200, 200, 404],
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{id}/extensions",
+        [412, 412, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{id}/self-reports",
+        [412, 412, 403, 412, 404],
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{id}/reviews",
+        [412, 412, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{id}/site-visits",
+        [412, 412, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{id}/drafts",
+        [412, 412, 403, 403, 404],
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{id}/finalization",
+        [412, 412, 403, 403, 404],
+    ),
+    ("GET", "/api/v1/signing-key", [200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/events", [200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/events/stream", [200, 200, 200, 403, 403]),
+    (
+        "GET",
+        "/api/v1/exports/audit-trail.csv",
+        [200, 200, 200, 403, 403],
+    ),
+    ("GET", "/api/v1/log/checkpoint", [200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/log/checkpoints", [200, 200, 200, 200, 200]),
+    (
+        "GET",
+        "/api/v1/log/inclusion?position=1",
+        [200, 200, 200, 200, 404],
+    ),
+    (
+        "GET",
+        "/api/v1/log/consistency?from=1&to=1",
+        [200, 200, 200, 200, 200],
+    ),
+    ("POST", "/api/v1/tokens", [201, 403, 403, 403, 403]),
+    ("GET", "/api/v1/tokens", [200, 403, 403, 403, 403]),
+    (
+        "DELETE",
+        "/api/v1/tokens/{absent}",
+        [404, 403, 403, 403, 403],
+    ),
+    ("GET", "/api/v1/openapi.json", [200, 200, 200, 200, 200]),
+    ("GET", "/healthz", [200, 200, 200, 200, 200]),
+    ("GET", "/readyz", [200, 200, 200, 200, 200]),
+    ("GET", "/metrics", [200, 200, 200, 200, 200]),
+];
+
+/// The body each POST route takes (one that parses, so the answer is about
+/// who asks, not what they sent).
+fn body_for(path: &str) -> serde_json::Value {
+    let commands = seed_commands();
+    let suffix = path.trim_start_matches("/api/v1/projects/{id}");
+    match path {
+        "/api/v1/projects" => {
+            let mut sign = commands[0].1.clone();
+            sign.as_object_mut().unwrap().remove("code");
+            sign
+        }
+        "/api/v1/tokens" => json!({"name": "made in the table", "role": "auditor"}),
+        _ => commands
+            .iter()
+            .find(|(route, _)| *route == suffix)
+            .map(|(_, body)| body.clone())
+            .unwrap(),
+    }
+}
+
 #[tokio::test]
-async fn each_role_reaches_only_its_routes() {
+async fn each_role_gets_exactly_its_status_on_every_route() {
+    let server = Server::start();
+    let clients = [
+        Client::new(&server, &server.admin),
+        Client::new(&server, &server.token("staff", None)),
+        Client::new(&server, &server.token("auditor", None)),
+        Client::new(&server, &server.token("executor", Some("jt-xiaoshuidi"))),
+        Client::new(&server, &server.token("executor", Some("another-org"))),
+    ];
+    let id = clients[1].sign_seed(None).await;
+    // An export commits the log to the project's event at once, so its
+    // inclusion proof exists when the table asks for it.
+    assert_eq!(
+        clients[1]
+            .get(&format!("/api/v1/projects/{id}/export"))
+            .await
+            .status,
+        200
+    );
+    let absent = uuid::Uuid::now_v7().to_string();
+
+    for (method, template, statuses) in ROUTES {
+        let path = template.replace("{id}", &id).replace("{absent}", &absent);
+        for ((who, client), expected) in WHO.iter().zip(&clients).zip(statuses) {
+            let mut request = client.request(method.parse().unwrap(), &path);
+            if *method == "POST" {
+                request = request.json(&body_for(template));
+                if template.contains("{id}") {
+                    request = request.header("If-Match", "\"999\"");
+                }
+            }
+            // Only the status is read: the live feed's body never ends.
+            let status = request.send().await.unwrap().status().as_u16();
+            assert_eq!(status, *expected, "{who}: {method} {path}");
+        }
+    }
+    assert_eq!(
+        clients[1].get(&format!("/api/v1/projects/{id}")).await.json["version"],
+        1,
+        "no command of the table was written"
+    );
+}
+
+#[tokio::test]
+async fn the_table_covers_every_documented_route() {
+    let server = Server::start();
+    let auditor = Client::new(&server, &server.token("auditor", None));
+    let doc = auditor.get("/api/v1/openapi.json").await;
+    let mut documented: Vec<(String, String)> = doc.json["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(|method| (method.to_uppercase(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    documented.sort();
+    let mut tabled: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(method, path, _)| {
+            let path = path.split('?').next().unwrap().replace("{absent}", "{id}");
+            (method.to_string(), path)
+        })
+        .collect();
+    tabled.sort();
+    assert_eq!(tabled, documented);
+}
+
+#[tokio::test]
+async fn an_executor_lists_only_its_own_organisation() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let own = Client::new(&server, &server.token("executor", Some("jt-xiaoshuidi")));
+    let other = Client::new(&server, &server.token("executor", Some("another-org")));
+    staff.sign_seed(None).await;
+    let count = |answer: granttrail_e2e::Answer| answer.json["items"].as_array().unwrap().len();
+    assert_eq!(count(other.get("/api/v1/projects").await), 0);
+    assert_eq!(
+        count(other.get("/api/v1/projects?executor=jt-xiaoshuidi").await),
+        0,
+        "even when it asks for another organisation by name"
+    );
+    assert_eq!(count(own.get("/api/v1/projects").await), 1);
+}
+
+#[tokio::test]
+async fn a_token_an_admin_makes_works_until_it_is_revoked() {
     let server = Server::start();
     let admin = Client::new(&server, &server.admin);
     let staff = Client::new(&server, &server.token("staff", None));
-    let auditor = Client::new(&server, &server.token("auditor", None));
-    let own = Client::new(&server, &server.token("executor", Some("jt-xiaoshuidi")));
-    let other = Client::new(&server, &server.token("executor", Some("another-org")));
     let id = staff.sign_seed(None).await;
     let project = format!("/api/v1/projects/{id}");
-    let commands = seed_commands();
-
-    // Reads: everyone but another organisation's executor.
-    for (who, client, status) in [
-        ("admin", &admin, 200),
-        ("staff", &staff, 200),
-        ("auditor", &auditor, 200),
-        ("own executor", &own, 200),
-        ("other executor", &other, 404),
-    ] {
-        assert_eq!(
-            client.get(&project).await.status,
-            status,
-            "{who} reading the project"
-        );
-        assert_eq!(
-            client.get(&format!("{project}/events")).await.status,
-            status,
-            "{who} reading events"
-        );
-    }
-    // The list: another organisation's executor sees nothing, even when asking.
-    assert_eq!(
-        other.get("/api/v1/projects").await.json["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        other
-            .get("/api/v1/projects?executor=jt-xiaoshuidi")
-            .await
-            .json["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        own.get("/api/v1/projects").await.json["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-
-    // Signing: staff and admin only.
-    assert_eq!(
-        auditor
-            .post("/api/v1/projects", &commands[0].1, None)
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        own.post("/api/v1/projects", &commands[0].1, None)
-            .await
-            .status,
-        403
-    );
-
-    // Commands other than the self-report: not for executors or auditors.
-    assert_eq!(
-        own.post(&format!("{project}/extensions"), &commands[1].1, Some(1))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        other
-            .post(&format!("{project}/extensions"), &commands[1].1, Some(1))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        auditor
-            .post(&format!("{project}/extensions"), &commands[1].1, Some(1))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        admin
-            .post(&format!("{project}/extensions"), &commands[1].1, Some(1))
-            .await
-            .status,
-        200
-    );
-
-    // The self-report: the project's own executor, not another's.
-    assert_eq!(
-        other
-            .post(&format!("{project}/self-reports"), &commands[2].1, Some(2))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        own.post(&format!("{project}/self-reports"), &commands[2].1, Some(2))
-            .await
-            .status,
-        200
-    );
-
-    // Token management: admins only.
-    for (who, client) in [("staff", &staff), ("auditor", &auditor), ("executor", &own)] {
-        assert_eq!(
-            client.get("/api/v1/tokens").await.status,
-            403,
-            "{who} listing tokens"
-        );
-    }
     let made = admin
         .post(
             "/api/v1/tokens",

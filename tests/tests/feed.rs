@@ -144,3 +144,39 @@ async fn an_idle_live_feed_sends_heartbeats() {
     );
     assert!(!text.contains("id:"), "no events, only heartbeats");
 }
+
+#[tokio::test]
+async fn the_bulk_audit_export_names_a_project_it_cannot_read_instead_of_omitting_it() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let intact = staff.sign_seed(Some("INTACT-1")).await;
+    let altered = staff.sign_seed(Some("ALTERED-1")).await;
+    // A forger edits the signing of one project; the row still parses.
+    server.tamper(
+        "UPDATE events SET data = replace(data, 'ALTERED-1', 'ALTERED-2') \
+         WHERE stream_id = {id} AND version = 1",
+        &altered,
+    );
+
+    let csv = staff.get("/api/v1/exports/audit-trail.csv").await;
+
+    assert_eq!(csv.status, 200);
+    let line_of = |id: &str| {
+        csv.text
+            .lines()
+            .filter(|l| l.starts_with(id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line_of(&intact).len(), 1, "{}", csv.text);
+    assert!(line_of(&intact)[0].contains("ProjectSigned"));
+    let marked = line_of(&altered);
+    assert_eq!(
+        marked.len(),
+        1,
+        "the altered project is named once: {}",
+        csv.text
+    );
+    assert!(marked[0].contains(",unreadable,"), "{}", marked[0]);
+    assert!(marked[0].contains("integrity-failed"), "{}", marked[0]);
+    assert!(!marked[0].contains("ProjectSigned"), "{}", marked[0]);
+}

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::problem::{InvalidField, Problem, unauthenticated};
 use crate::strict_json::{self, Fault, Refused};
+use crate::value_reader::{BodyError, ValueReader};
 use crate::{ApiState, BODY_LIMIT};
 
 /// The secret of an `Authorization: Bearer TOKEN` header. The scheme is
@@ -41,7 +42,7 @@ impl FromRequestParts<ApiState> for Authenticated {
         let secret = bearer_secret(value)
             .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer TOKEN"))?;
         let caller = state.app.authenticate(secret).await?;
-        tracing::Span::current().record("token_id", caller.actor.id.as_str());
+        tracing::Span::current().record("token_id", caller.id());
         Ok(Authenticated(caller))
     }
 }
@@ -166,21 +167,14 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
         .collect()
 }
 
-/// The name between the first pair of backticks in a serde message.
-fn quoted_name(message: &str) -> Option<&str> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(&message[start..end])
-}
-
 /// Reads a command body of `kind`, reporting the first bad field with its
 /// JSON Pointer: unknown fields are a 400 (`unknown-field`), wrong types,
 /// missing fields and impossible values a 422 (`validation-failed`).
 pub fn read_command(kind: CommandKind, body: &Value) -> Result<Command, Problem> {
     let mut track = serde_path_to_error::Track::new();
-    let deserializer = serde_path_to_error::Deserializer::new(body, &mut track);
+    let deserializer = serde_path_to_error::Deserializer::new(ValueReader(body), &mut track);
     kind.read_body(deserializer)
-        .map_err(|error| body_problem(&track.path(), &error.to_string()))
+        .map_err(|error| body_problem(&track.path(), error))
 }
 
 /// Reads any other request body into `T` the same way as a command's:
@@ -188,45 +182,46 @@ pub fn read_command(kind: CommandKind, body: &Value) -> Result<Command, Problem>
 /// else wrong a 422 with its pointer.
 pub fn read_body<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, Problem> {
     let mut track = serde_path_to_error::Track::new();
-    let deserializer = serde_path_to_error::Deserializer::new(body, &mut track);
-    T::deserialize(deserializer).map_err(|error| body_problem(&track.path(), &error.to_string()))
+    let deserializer = serde_path_to_error::Deserializer::new(ValueReader(body), &mut track);
+    T::deserialize(deserializer).map_err(|error| body_problem(&track.path(), error))
 }
 
-/// The problem for a body serde could not read, at `path`.
-fn body_problem(path: &serde_path_to_error::Path, message: &str) -> Problem {
+/// The problem for a body serde could not read, at `path`: an unknown
+/// member is the client's typo (400), anything else a value the contract
+/// refuses (422).
+fn body_problem(path: &serde_path_to_error::Path, error: BodyError) -> Problem {
     let mut pointer = pointer_of(path);
-    let message = message.to_owned();
-    if message.starts_with("unknown field") {
-        let field = quoted_name(&message).unwrap_or("?");
-        let token = format!("/{}", escape_token(field));
-        if !pointer.ends_with(&token) {
-            pointer.push_str(&token);
+    let (code, text) = match error {
+        BodyError::UnknownField(field) => return unknown_field(pointer, &field),
+        BodyError::MissingField(field) => {
+            pointer.push_str(&format!("/{}", escape_token(field)));
+            ("required", format!("'{field}' is required"))
         }
-        let text = format!("'{field}' is not a field of this request; remove it");
-        return Problem::new(
-            StatusCode::BAD_REQUEST,
-            "unknown-field",
-            "Unknown field",
-            format!("{pointer}: {text}"),
-        )
-        .with_errors(vec![InvalidField {
-            pointer,
-            code: "unknown-field".into(),
-            message: text,
-        }]);
-    }
-    let (code, text) = if message.starts_with("missing field") {
-        let field = quoted_name(&message).unwrap_or("?");
-        pointer.push_str(&format!("/{}", escape_token(field)));
-        ("required", format!("'{field}' is required"))
-    } else if message.starts_with("invalid type") {
-        ("invalid-type", message)
-    } else {
-        ("invalid-value", message)
+        BodyError::InvalidType(message) => ("invalid-type", message),
+        BodyError::InvalidValue(message) => ("invalid-value", message),
     };
     Problem::invalid(vec![InvalidField {
         pointer,
         code: code.into(),
+        message: text,
+    }])
+}
+
+fn unknown_field(mut pointer: String, field: &str) -> Problem {
+    let token = format!("/{}", escape_token(field));
+    if !pointer.ends_with(&token) {
+        pointer.push_str(&token);
+    }
+    let text = format!("'{field}' is not a field of this request; remove it");
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "unknown-field",
+        "Unknown field",
+        format!("{pointer}: {text}"),
+    )
+    .with_errors(vec![InvalidField {
+        pointer,
+        code: "unknown-field".into(),
         message: text,
     }])
 }

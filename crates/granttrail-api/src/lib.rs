@@ -28,6 +28,7 @@ pub mod problem;
 mod routes;
 mod serve;
 mod strict_json;
+mod value_reader;
 
 use std::sync::Arc;
 use std::time::Duration;

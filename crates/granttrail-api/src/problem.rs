@@ -82,6 +82,11 @@ impl Problem {
         self
     }
 
+    /// The stable code (the last segment of `type`).
+    pub fn code(&self) -> &'static str {
+        self.0.code
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.0.status
@@ -237,8 +242,7 @@ impl From<AppError> for Problem {
                 format!("Idempotency-Key '{key}' was already used for a different request; use a new key for a new request"),
             ),
             AppError::BadParameter { parameter, message } => Problem::bad_parameter(&parameter, message),
-            AppError::IntegrityFailed { stream_id, version, problem } => {
-                tracing::error!(%stream_id, version, %problem, "a project failed its integrity check; it is not served");
+            AppError::IntegrityFailed { version, .. } => {
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "integrity-failed",
@@ -247,8 +251,7 @@ impl From<AppError> for Problem {
                 )
                 .with("version", version.into())
             }
-            AppError::LogInconsistent(reason) => {
-                tracing::error!(%reason, "the transparency log is inconsistent with its checkpoint");
+            AppError::LogInconsistent(_) => {
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "log-inconsistent",
@@ -256,16 +259,29 @@ impl From<AppError> for Problem {
                     "the stored transparency log does not extend the newest signed checkpoint; nothing is signed until an operator restores it (granttrail verify)",
                 )
             }
-            AppError::ProjectionStuck(reason) => {
-                tracing::error!(%reason, "the project list is stuck");
+            AppError::ProjectionStuck(_) => {
                 unavailable("the project list stopped at an event it cannot apply; an operator has been told (see /readyz and granttrail verify)")
             }
-            AppError::Corrupt(reason) => {
-                tracing::error!(%reason, "stored history failed its integrity check");
-                unavailable("stored history failed its integrity check; an operator has been told (see granttrail verify)")
-            }
-            AppError::CorruptRow { table, key, reason } => {
-                tracing::error!(table, %key, %reason, "a stored row cannot be read");
+            AppError::Corrupt(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "history-unreadable",
+                "Stored history cannot be read",
+                "this project's stored events cannot be read back; nothing was written, and an operator has been told (see granttrail verify)",
+            ),
+            AppError::RenderFailed { what, .. } => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "render-failed",
+                "The output could not be produced",
+                format!("the {what} could not be produced from this project's history, which reads correctly; nothing was written, and an operator has been told"),
+            )
+            .with("output", what.into()),
+            AppError::Internal(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "granttrail failed in a way it should not; nothing was written, and an operator has been told",
+            ),
+            AppError::CorruptRow { table, .. } => {
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "stored-row-unreadable",
@@ -274,8 +290,7 @@ impl From<AppError> for Problem {
                 )
                 .with("table", table.into())
             }
-            AppError::Unavailable(reason) => {
-                tracing::error!(%reason, "event store unavailable");
+            AppError::Unavailable(_) => {
                 unavailable("the event store could not be reached; nothing was written")
             }
         }
@@ -304,3 +319,56 @@ pub fn unavailable(detail: &str) -> Problem {
 
 /// Handlers answer `Result<_, Problem>`; `?` on an app result maps here.
 pub type ApiResult<T> = Result<T, Problem>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(error: AppError) -> (u16, &'static str) {
+        let problem = Problem::from(error);
+        (problem.status().as_u16(), problem.code())
+    }
+
+    #[test]
+    fn each_failure_answers_with_its_own_cause() {
+        assert_eq!(
+            answer(AppError::RenderFailed {
+                what: "bundle",
+                reason: "zip: disk full".into()
+            }),
+            (500, "render-failed"),
+            "a bundle that cannot be written is not an integrity failure"
+        );
+        assert_eq!(
+            answer(AppError::Internal("no state".into())),
+            (500, "internal")
+        );
+        assert_eq!(
+            answer(AppError::Corrupt("event 3 does not decode".into())),
+            (503, "history-unreadable")
+        );
+        assert_eq!(
+            answer(AppError::CorruptRow {
+                table: "tokens",
+                key: "t1".into(),
+                reason: "unknown role".into()
+            }),
+            (503, "stored-row-unreadable")
+        );
+        assert_eq!(
+            answer(AppError::Unavailable("refused".into())),
+            (503, "unavailable")
+        );
+    }
+
+    #[test]
+    fn internal_text_never_reaches_the_client() {
+        let problem = Problem::from(AppError::Internal("secret path /var/x".into()));
+        assert!(!problem.0.detail.contains("/var/x"), "{}", problem.0.detail);
+        let problem = Problem::from(AppError::RenderFailed {
+            what: "report",
+            reason: "template line 7".into(),
+        });
+        assert!(!problem.0.detail.contains("line 7"), "{}", problem.0.detail);
+    }
+}

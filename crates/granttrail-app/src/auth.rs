@@ -9,49 +9,100 @@ use granttrail_store::{Actor, Role, TokenRecord, now_micros};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::permissions::{Action, permits};
 use crate::{App, AppError};
 
 /// Who is asking, as established from their bearer token (or, for the
-/// CLI, from the operator at the terminal).
+/// CLI, from the operator at the terminal). The role is kept once, here;
+/// the actor recorded on events is derived from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
-    /// Recorded on every event the caller causes.
-    pub actor: Actor,
-    /// What the caller may do.
-    pub role: Role,
+    id: String,
+    name: String,
+    org_id: Option<String>,
+    via: Via,
+}
+
+/// How the caller came to be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    /// A bearer token of this role.
+    Token(Role),
+    /// The operator at the server's terminal (the CLI): full rights,
+    /// recorded as role `operator`.
+    Terminal,
 }
 
 impl Caller {
     /// The caller behind a token.
     pub fn from_token(token: &TokenRecord) -> Caller {
         Caller {
-            actor: Actor {
-                id: token.id.to_string(),
-                name: token.name.clone(),
-                role: token.role.as_str().to_owned(),
-                org_id: token.org_id.clone(),
-            },
-            role: token.role,
+            id: token.id.to_string(),
+            name: token.name.clone(),
+            org_id: token.org_id.clone(),
+            via: Via::Token(token.role),
         }
     }
 
-    /// The operator running the CLI on the server (imports): acts with
-    /// staff rights, recorded as role `operator`.
+    /// The operator running the CLI on the server (imports, tokens,
+    /// exports): whoever holds the database holds every right, so the
+    /// operator acts as an admin, recorded as role `operator`.
     pub fn operator(name: &str) -> Caller {
         Caller {
-            actor: Actor {
-                id: "operator".to_owned(),
-                name: name.to_owned(),
-                role: "operator".to_owned(),
-                org_id: None,
-            },
-            role: Role::Staff,
+            id: "operator".to_owned(),
+            name: name.to_owned(),
+            org_id: None,
+            via: Via::Terminal,
+        }
+    }
+
+    /// A token caller made up for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: &str, role: Role, org_id: Option<&str>) -> Caller {
+        Caller {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            org_id: org_id.map(str::to_owned),
+            via: Via::Token(role),
+        }
+    }
+
+    /// What the caller may do (see [`crate::permissions`]).
+    pub fn role(&self) -> Role {
+        match self.via {
+            Via::Token(role) => role,
+            Via::Terminal => Role::Admin,
+        }
+    }
+
+    /// The token id (`operator` at the terminal): the key of the caller's
+    /// idempotency records and of audit log lines.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The executor's organisation, if any.
+    pub fn org_id(&self) -> Option<&str> {
+        self.org_id.as_deref()
+    }
+
+    /// Who is recorded on the events the caller causes.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            role: match self.via {
+                Via::Token(role) => role.as_str(),
+                Via::Terminal => "operator",
+            }
+            .to_owned(),
+            org_id: self.org_id.clone(),
         }
     }
 
     /// Whether the caller may see projects of `org_id`.
     pub fn sees_org(&self, org_id: &str) -> bool {
-        self.role != Role::Executor || self.actor.org_id.as_deref() == Some(org_id)
+        self.role() != Role::Executor || self.org_id() == Some(org_id)
     }
 }
 
@@ -93,11 +144,13 @@ impl App {
     /// roles must not.
     pub async fn create_token(
         &self,
+        caller: &Caller,
         name: &str,
         role: Role,
         org_id: Option<&str>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<IssuedToken, AppError> {
+        permits(caller, Action::ManageTokens)?;
         let name = name.trim();
         let bad = |message: &str| AppError::BadParameter {
             parameter: "token".to_owned(),
@@ -154,6 +207,7 @@ impl App {
         tracing::info!(
             target: "granttrail::audit",
             token_id = %record.id,
+            created_by = caller.id(),
             role = record.role.as_str(),
             org_id = record.org_id.as_deref().unwrap_or("-"),
             expires_at = record.expires_at.as_ref().map(granttrail_store::format_instant).unwrap_or_default(),
@@ -163,15 +217,17 @@ impl App {
     }
 
     /// Every token, newest first (never their secrets).
-    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, AppError> {
+    pub async fn list_tokens(&self, caller: &Caller) -> Result<Vec<TokenRecord>, AppError> {
+        permits(caller, Action::ManageTokens)?;
         Ok(self.tokens.list_tokens().await?)
     }
 
     /// Revokes a token; revoked tokens authenticate nobody.
-    pub async fn revoke_token(&self, id: Uuid) -> Result<(), AppError> {
+    pub async fn revoke_token(&self, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+        permits(caller, Action::ManageTokens)?;
         self.token_cache.forget(id);
         if self.tokens.revoke_token(id, now_micros()).await? {
-            tracing::info!(target: "granttrail::audit", token_id = %id, "token revoked");
+            tracing::info!(target: "granttrail::audit", token_id = %id, revoked_by = caller.id(), "token revoked");
             Ok(())
         } else {
             Err(AppError::NotFound)

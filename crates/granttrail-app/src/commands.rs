@@ -3,10 +3,11 @@
 use granttrail_domain::{Command, CommandKind, Project, decide, evolve};
 use granttrail_projections::{PointInTime, ProjectView, state_at};
 use granttrail_store::{
-    AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, NewEvent, Role, StreamBound,
+    AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, NewEvent, StreamBound,
 };
 use uuid::Uuid;
 
+use crate::permissions::{Action, permits};
 use crate::{App, AppError, Caller};
 
 /// The client's idempotency key and a fingerprint of its request.
@@ -64,15 +65,6 @@ impl CommandResponse {
     }
 }
 
-/// Whether a role may send a command of this kind at all.
-fn may_command(role: Role, kind: CommandKind) -> bool {
-    match role {
-        Role::Admin | Role::Staff => true,
-        Role::Executor => kind == CommandKind::SubmitSelfReport,
-        Role::Auditor => false,
-    }
-}
-
 impl App {
     /// Runs one command for `caller`.
     ///
@@ -88,10 +80,7 @@ impl App {
         request: CommandRequest,
     ) -> Result<CommandResponse, AppError> {
         if let Some(idem) = &request.idempotency
-            && let Some(previous) = self
-                .store
-                .find_idempotency(&caller.actor.id, &idem.key)
-                .await?
+            && let Some(previous) = self.store.find_idempotency(caller.id(), &idem.key).await?
         {
             return replay_or_refuse(previous, idem);
         }
@@ -108,18 +97,7 @@ impl App {
                 None => return Err(AppError::NotFound),
             }
         };
-        if !may_command(caller.role, kind) {
-            return Err(AppError::Forbidden(format!(
-                "the {} role may not {}",
-                caller.role.as_str(),
-                kind
-            )));
-        }
-        if creating && caller.role == Role::Executor {
-            return Err(AppError::Forbidden(
-                "executors may not sign projects".into(),
-            ));
-        }
+        permits(caller, Action::Command(kind))?;
         if let Some(project) = &state {
             match request.if_match {
                 None => return Err(AppError::PreconditionRequired),
@@ -135,10 +113,12 @@ impl App {
         let events = decide(state.as_ref(), &request.command)?;
         let mut next: Option<Project> = state.clone();
         for event in &events {
-            next = Some(evolve(next, event).map_err(|e| AppError::Corrupt(e.to_string()))?);
+            next = Some(evolve(next, event).map_err(|e| {
+                AppError::internal(format!("the domain cannot apply an event it decided: {e}"))
+            })?);
         }
         let Some(next) = next else {
-            return Err(AppError::Corrupt("a command produced no state".into()));
+            return Err(AppError::internal("a command produced no state"));
         };
         let reserve_code = match &request.command {
             Command::SignProject(sign) => next.code.clone().filter(|_| sign.code.is_some()),
@@ -151,12 +131,14 @@ impl App {
             project_id: request.project_id,
             status: if creating { 201 } else { 200 },
             etag: view.etag(),
-            body: serde_json::to_string(&view).map_err(|e| AppError::Corrupt(e.to_string()))?,
+            body: serde_json::to_string(&view).map_err(|e| {
+                AppError::internal(format!("the state cannot be written as JSON: {e}"))
+            })?,
             replayed: false,
         };
         let idempotency = request.idempotency.as_ref().map(|idem| IdempotencyRecord {
             key: idem.key.clone(),
-            actor_id: caller.actor.id.clone(),
+            actor_id: caller.id().to_owned(),
             fingerprint: idem.fingerprint.clone(),
             stream_id: request.project_id,
             status: response.status,
@@ -177,7 +159,7 @@ impl App {
                     occurred_on: e.occurred_on(),
                 })
                 .collect(),
-            actor: caller.actor.clone(),
+            actor: caller.actor(),
             correlation_id: request.correlation_id,
             causation_id: request.causation_id,
             idempotency,
@@ -207,8 +189,8 @@ impl App {
             }
             AppendOutcome::AlreadyDone(previous) => match &request.idempotency {
                 Some(idem) => replay_or_refuse(previous, idem),
-                None => Err(AppError::Corrupt(
-                    "an idempotent replay without a key".into(),
+                None => Err(AppError::internal(
+                    "the store replayed a request that had no key",
                 )),
             },
         }

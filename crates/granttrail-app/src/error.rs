@@ -71,9 +71,23 @@ pub enum AppError {
     /// The project-list runner stopped at an event it cannot apply.
     #[error("{0}")]
     ProjectionStuck(String),
-    /// Stored data failed to read back: the integrity check failed.
-    #[error("stored history of project cannot be read: {0}")]
+    /// Stored events that read back but cannot be decoded or folded into
+    /// a project: damage or tampering the hash chain did not catch first.
+    #[error("stored history cannot be read: {0}")]
     Corrupt(String),
+    /// A report, CSV or bundle could not be produced from history that
+    /// reads correctly.
+    #[error("could not produce the {what}: {reason}")]
+    RenderFailed {
+        /// What was being produced (`report`, `audit CSV`, `bundle`).
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A fault in granttrail itself: a broken invariant, a failed
+    /// signing. Nothing was written.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A stored row other than an event (a token, an idempotency record,
     /// a project-list row) cannot be read back.
     #[error("the {table} row {key} cannot be read: {reason}")]
@@ -88,6 +102,47 @@ pub enum AppError {
     /// The store could not be reached; nothing was written.
     #[error("the event store is unavailable")]
     Unavailable(String),
+}
+
+/// The constructors for failures that start in the app layer: each logs
+/// once, here. `From` conversions below log nothing (the store logged
+/// its own errors where they started).
+impl AppError {
+    /// Stored events that cannot be decoded or folded.
+    pub fn corrupt(reason: impl Into<String>) -> AppError {
+        let reason = reason.into();
+        tracing::error!(%reason, "stored history cannot be read");
+        AppError::Corrupt(reason)
+    }
+
+    /// A report, CSV or bundle that could not be produced.
+    pub fn render_failed(what: &'static str, reason: impl std::fmt::Display) -> AppError {
+        let reason = reason.to_string();
+        tracing::error!(what, %reason, "could not produce an output");
+        AppError::RenderFailed { what, reason }
+    }
+
+    /// A fault in granttrail itself.
+    pub fn internal(reason: impl Into<String>) -> AppError {
+        let reason = reason.into();
+        tracing::error!(%reason, "internal error");
+        AppError::Internal(reason)
+    }
+
+    /// A stream whose hash chain is broken at `version`.
+    pub fn integrity_failed(
+        stream_id: uuid::Uuid,
+        version: u64,
+        problem: impl Into<String>,
+    ) -> AppError {
+        let problem = problem.into();
+        tracing::error!(%stream_id, version, %problem, "a project failed its integrity check; it is not served");
+        AppError::IntegrityFailed {
+            stream_id,
+            version,
+            problem,
+        }
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -118,8 +173,53 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// History that cannot be folded. The fold is pure and cannot log, so
+/// this conversion is where the error starts, and logs it once.
 impl From<granttrail_projections::ProjectionError> for AppError {
     fn from(error: granttrail_projections::ProjectionError) -> Self {
-        AppError::Corrupt(error.to_string())
+        AppError::corrupt(error.to_string())
+    }
+}
+
+/// A report that cannot be produced, by its cause; like the fold it comes
+/// from pure code, so it is logged here.
+impl From<granttrail_projections::ReportError> for AppError {
+    fn from(error: granttrail_projections::ReportError) -> Self {
+        use granttrail_projections::ReportError;
+        match error {
+            ReportError::NotReady => AppError::ReportNotReady,
+            ReportError::History(history) => AppError::from(history),
+            ReportError::Render(reason) => AppError::render_failed("report", reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use granttrail_projections::{ProjectionError, ReportError};
+
+    use super::*;
+
+    #[test]
+    fn a_report_that_cannot_render_is_a_render_failure_not_corrupt_history() {
+        let error = AppError::from(ReportError::Render("template".into()));
+        assert!(
+            matches!(error, AppError::RenderFailed { what: "report", .. }),
+            "{error:?}"
+        );
+        assert_eq!(
+            AppError::from(ReportError::NotReady),
+            AppError::ReportNotReady
+        );
+    }
+
+    #[test]
+    fn history_that_cannot_fold_is_corrupt_history() {
+        let history =
+            ProjectionError::from(granttrail_domain::HistoryError::SignedTwice { version: 4 });
+        assert!(matches!(
+            AppError::from(ReportError::History(history)),
+            AppError::Corrupt(_)
+        ));
     }
 }

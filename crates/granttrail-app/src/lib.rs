@@ -22,6 +22,7 @@ mod auth;
 mod commands;
 mod error;
 mod log_check;
+pub mod permissions;
 mod projection;
 mod reads;
 mod state_cache;

@@ -9,6 +9,7 @@ use granttrail_store::{CheckpointStep, ProjectFilter, ProjectRow, Saved, StoredE
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::permissions::{Action, permits};
 use crate::{App, AppError, Caller};
 
 pub use granttrail_store::PROJECT_LIST;
@@ -93,10 +94,10 @@ fn apply(project: Option<Project>, stored: &StoredEvent) -> Result<Option<Projec
         return Ok(project);
     }
     let event = ProjectEvent::decode_parts(&stored.event_type, stored.schema_version, &stored.data)
-        .map_err(|e| AppError::Corrupt(format!("event at position {}: {e}", stored.position)))?;
+        .map_err(|e| AppError::corrupt(format!("event at position {}: {e}", stored.position)))?;
     evolve(project, &event)
         .map(Some)
-        .map_err(|e| AppError::Corrupt(format!("event at position {}: {e}", stored.position)))
+        .map_err(|e| AppError::corrupt(format!("event at position {}: {e}", stored.position)))
 }
 
 /// What a page of events folds into.
@@ -286,8 +287,13 @@ impl App {
         ids.dedup();
         let mut saved: HashMap<Uuid, Option<Project>> = HashMap::with_capacity(ids.len());
         for row in self.projections.load_projects(&ids).await? {
-            let project: Project = serde_json::from_value(row.state)
-                .map_err(|e| AppError::Corrupt(format!("project_list row {}: {e}", row.id)))?;
+            let project: Project = serde_json::from_value(row.state).map_err(|e| {
+                AppError::from(granttrail_store::StoreError::corrupt_row(
+                    "project_list",
+                    row.id.to_string(),
+                    e.to_string(),
+                ))
+            })?;
             saved.insert(row.id, Some(project));
         }
         match fold(saved.clone(), events) {
@@ -295,7 +301,7 @@ impl App {
             Err((index, reason)) => {
                 // Folding consumed the failed project's state; fold the
                 // events before the bad one again (they apply).
-                let rows = fold(saved, &events[..index]).map_err(|(_, r)| AppError::Corrupt(r))?;
+                let rows = fold(saved, &events[..index]).map_err(|(_, r)| AppError::corrupt(r))?;
                 Ok(Folded::Until {
                     index,
                     rows,
@@ -419,6 +425,7 @@ impl App {
         caller: &Caller,
         query: ProjectListQuery,
     ) -> Result<ProjectPage, AppError> {
+        permits(caller, Action::ListProjects)?;
         let head = self.store.last_position().await?;
         if *self.projected.borrow() < head {
             match self.catch_up_projections().await {
@@ -429,7 +436,7 @@ impl App {
             }
         }
         // An executor sees only its own organisation, whatever it asks.
-        let executor = match (&caller.actor.org_id, caller.role) {
+        let executor = match (caller.org_id(), caller.role()) {
             (Some(own), granttrail_store::Role::Executor) => match &query.executor {
                 Some(asked) if asked != own => {
                     return Ok(ProjectPage {
@@ -437,7 +444,7 @@ impl App {
                         next_cursor: None,
                     });
                 }
-                _ => Some(own.clone()),
+                _ => Some(own.to_owned()),
             },
             _ => query.executor.clone(),
         };
@@ -456,7 +463,13 @@ impl App {
             .map(|row| {
                 serde_json::from_value::<Project>(row.state)
                     .map(|project| ProjectView::new(row.id, project, today))
-                    .map_err(|e| AppError::Corrupt(format!("project_list row {}: {e}", row.id)))
+                    .map_err(|e| {
+                        AppError::from(granttrail_store::StoreError::corrupt_row(
+                            "project_list",
+                            row.id.to_string(),
+                            e.to_string(),
+                        ))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = if full_page {

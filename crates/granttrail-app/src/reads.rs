@@ -7,6 +7,7 @@ use granttrail_projections::{
 use granttrail_store::{StoredEvent, StreamBound, chain};
 use uuid::Uuid;
 
+use crate::permissions::{Action, permits};
 use crate::state_cache::render;
 use crate::{App, AppError, Caller, CurrentState};
 
@@ -25,6 +26,7 @@ impl App {
         id: Uuid,
         bound: StreamBound,
     ) -> Result<Vec<StoredEvent>, AppError> {
+        permits(caller, Action::ReadProject)?;
         let events = self.store.read_stream(id, bound).await?;
         let visible = match events.first() {
             None => false,
@@ -36,11 +38,8 @@ impl App {
         if !visible {
             return Err(AppError::NotFound);
         }
-        chain::verify_prefix(id, &events).map_err(|broken| AppError::IntegrityFailed {
-            stream_id: id,
-            version: broken.version,
-            problem: broken.problem,
-        })?;
+        chain::verify_prefix(id, &events)
+            .map_err(|broken| AppError::integrity_failed(id, broken.version, broken.problem))?;
         Ok(events)
     }
 
@@ -53,6 +52,7 @@ impl App {
     /// from the state cache while the stream's head is the version cached,
     /// else read, checked and folded (and cached).
     pub async fn current_state(&self, caller: &Caller, id: Uuid) -> Result<CurrentState, AppError> {
+        permits(caller, Action::ReadProject)?;
         let today = self.today();
         let head = match self.store.known_head(id) {
             Some(version) => Some(version),
@@ -74,8 +74,9 @@ impl App {
             return Err(AppError::NotFound);
         };
         let project = std::sync::Arc::new(project);
-        let state = render(id, &project, today)
-            .ok_or_else(|| AppError::Corrupt(format!("project {id} cannot be rendered")))?;
+        let state = render(id, &project, today).ok_or_else(|| {
+            AppError::internal(format!("project {id} cannot be rendered as JSON"))
+        })?;
         self.states.put(id, project);
         Ok(state)
     }
@@ -126,11 +127,7 @@ impl App {
     /// A project's closing-evaluation report, once a draft exists.
     pub async fn report(&self, caller: &Caller, id: Uuid, lang: Lang) -> Result<Report, AppError> {
         let events = self.events(caller, id).await?;
-        let report = build_report(&events, lang).map_err(|e| match e {
-            ReportError::NotReady => AppError::ReportNotReady,
-            ReportError::History(h) => AppError::from(h),
-            ReportError::Render(r) => AppError::Corrupt(r),
-        })?;
+        let report = build_report(&events, lang)?;
         // A finalized report names the checkpoint covering its final event.
         match (&self.log, events.last()) {
             (Some(log), Some(last)) if report.is_final => {
@@ -166,7 +163,8 @@ impl App {
         caller: &Caller,
         id: Uuid,
     ) -> Result<granttrail_store::chain::ChainReport, AppError> {
-        if caller.role == granttrail_store::Role::Executor {
+        permits(caller, Action::ReadProject)?;
+        if caller.role() == granttrail_store::Role::Executor {
             // Visibility only: the report below says what is broken.
             let first = StreamBound {
                 up_to_version: Some(1),
@@ -194,7 +192,8 @@ impl App {
         };
         let project = state_at(&events, PointInTime::Latest)?.ok_or(AppError::NotFound)?;
         let view = ProjectView::new(id, project, self.today());
-        let exporter = format!("{} ({})", caller.actor.name, caller.actor.role);
+        let actor = caller.actor();
+        let exporter = format!("{} ({})", actor.name, actor.role);
         let now = granttrail_store::format_instant(&granttrail_store::now_micros());
         let signer = self.log_signer()?;
         granttrail_projections::build_bundle(
@@ -206,7 +205,10 @@ impl App {
             &self.signing_key,
             evidence.as_ref(),
         )
-        .map_err(|e| AppError::Corrupt(e.to_string()))
+        .map_err(|error| match error {
+            ReportError::Render(reason) => AppError::render_failed("bundle", reason),
+            other => AppError::from(other),
+        })
     }
 
     /// The public half of the bundle-signing key.
@@ -234,12 +236,7 @@ impl App {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, AppError> {
-        if caller.role == granttrail_store::Role::Executor {
-            return Err(AppError::Forbidden(
-                "the global event feed spans every organisation; executors read their own projects"
-                    .into(),
-            ));
-        }
+        permits(caller, Action::ReadEveryEvent)?;
         let events = self.store.read_all(after, limit).await?;
         // Followers remember the last position they read; the store must
         // never hand it out again, even after losing its newest commits.
@@ -251,11 +248,7 @@ impl App {
 
     /// Every project id, oldest first (for exports of the whole store).
     pub async fn project_ids(&self, caller: &Caller) -> Result<Vec<Uuid>, AppError> {
-        if caller.role == granttrail_store::Role::Executor {
-            return Err(AppError::Forbidden(
-                "whole-store exports are not for executors".into(),
-            ));
-        }
+        permits(caller, Action::ExportEveryProject)?;
         Ok(self.store.stream_ids().await?)
     }
 }

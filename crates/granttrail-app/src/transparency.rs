@@ -9,6 +9,7 @@ use granttrail_store::{
 use granttrail_tlog::note::NoteSigner;
 use granttrail_tlog::{Checkpoint, Hash, leaf_hash, stored, verify};
 
+use crate::permissions::{Action, permits};
 use crate::{App, AppError, Caller};
 
 /// How many events one integration step takes.
@@ -31,10 +32,12 @@ fn hash_leaf(event: &granttrail_store::EventHash) -> Result<Hash, AppError> {
     let bytes: [u8; 32] = hex::decode(&event.hash)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| AppError::IntegrityFailed {
-            stream_id: event.stream_id,
-            version: event.version,
-            problem: "its hash is not 64 hex characters".into(),
+        .ok_or_else(|| {
+            AppError::integrity_failed(
+                event.stream_id,
+                event.version,
+                "its hash is not 64 hex characters",
+            )
         })?;
     Ok(leaf_hash(&bytes))
 }
@@ -150,7 +153,7 @@ impl App {
         .body();
         let note = signer
             .sign(&body)
-            .map_err(|e| AppError::Corrupt(format!("signing the checkpoint: {e}")))?;
+            .map_err(|e| AppError::internal(format!("signing the checkpoint: {e}")))?;
         let checkpoint = StoredCheckpoint {
             size: head.size,
             root,
@@ -200,7 +203,7 @@ impl App {
     /// The log's signer: the server's key, named by the log's origin.
     pub fn log_signer(&self) -> Result<NoteSigner, AppError> {
         NoteSigner::new(&self.log_origin, (*self.signing_key).clone())
-            .map_err(|e| AppError::Corrupt(format!("the log origin: {e}")))
+            .map_err(|e| AppError::internal(format!("the log origin: {e}")))
     }
 
     /// Whether the log has signed any checkpoint (then its key must not be
@@ -215,8 +218,9 @@ impl App {
     /// The newest checkpoint, if any was signed, with its cosignatures.
     pub async fn latest_checkpoint(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
     ) -> Result<Option<StoredCheckpoint>, AppError> {
+        permits(caller, Action::ReadLog)?;
         match self.log_store()?.latest_checkpoint().await? {
             Some(checkpoint) => Ok(Some(self.with_cosignatures(checkpoint).await?)),
             None => Ok(None),
@@ -227,10 +231,11 @@ impl App {
     /// cosignatures.
     pub async fn checkpoints(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         after: u64,
         limit: u32,
     ) -> Result<Vec<StoredCheckpoint>, AppError> {
+        permits(caller, Action::ReadLog)?;
         let mut kept = Vec::new();
         for checkpoint in self.log_store()?.checkpoints(after, limit).await? {
             kept.push(self.with_cosignatures(checkpoint).await?);
@@ -309,7 +314,7 @@ impl App {
         }
         let line = cosigner
             .signature_line(&note.text)
-            .map_err(|e| AppError::Corrupt(format!("cosigning: {e}")))?;
+            .map_err(|e| AppError::internal(format!("cosigning: {e}")))?;
         log.save_cosignature(&granttrail_store::Cosignature {
             size: checkpoint.size,
             name,
@@ -331,6 +336,7 @@ impl App {
         position: i64,
         tree_size: Option<u64>,
     ) -> Result<InclusionProof, AppError> {
+        permits(caller, Action::ReadProject)?;
         let log = self.log_store()?;
         let event = self
             .store
@@ -404,10 +410,11 @@ impl App {
     /// The consistency proof from `from` to `to` leaves.
     pub async fn consistency_proof(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         from: u64,
         to: u64,
     ) -> Result<Vec<String>, AppError> {
+        permits(caller, Action::ReadLog)?;
         let log = self.log_store()?;
         let head = log.log_head().await?;
         if from == 0 || from > to || to > head.size {

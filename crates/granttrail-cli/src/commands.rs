@@ -210,6 +210,7 @@ async fn shutdown_signal() {
 }
 
 async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<ExitCode, String> {
+    let operator = Caller::operator("granttrail token");
     match action {
         TokenAction::Create {
             role,
@@ -228,7 +229,7 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
                 })
                 .transpose()?;
             let issued = app
-                .create_token(&name, role, org.as_deref(), expires_at)
+                .create_token(&operator, &name, role, org.as_deref(), expires_at)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", issued.secret);
@@ -241,7 +242,11 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
             );
         }
         TokenAction::List => {
-            for token in app.list_tokens().await.map_err(|e| e.to_string())? {
+            for token in app
+                .list_tokens(&operator)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     token.id,
@@ -265,10 +270,12 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
                 .map_err(|_| format!("'{id}' is not a token id"))?;
             // Only "there is no such live token" says so; a store that
             // fails says why.
-            app.revoke_token(id).await.map_err(|error| match error {
-                granttrail_app::AppError::NotFound => format!("no live token {id}"),
-                other => format!("cannot revoke {id}: {other}"),
-            })?;
+            app.revoke_token(&operator, id)
+                .await
+                .map_err(|error| match error {
+                    granttrail_app::AppError::NotFound => format!("no live token {id}"),
+                    other => format!("cannot revoke {id}: {other}"),
+                })?;
             eprintln!("revoked {id}");
         }
     }

@@ -254,6 +254,23 @@ impl AuditRow {
     }
 }
 
+/// The event type of the row that stands in, in a bulk export, for a
+/// project whose history cannot be read.
+pub const UNREADABLE: &str = "unreadable";
+
+/// The CSV record standing in for a project whose history cannot be read:
+/// a bulk export names that project (event type [`UNREADABLE`] and why)
+/// instead of leaving it out, so the one project an auditor most needs to
+/// see is not silently missing.
+pub fn unreadable_csv_record(project_id: &str, why: &str) -> [String; 12] {
+    let mut record: [String; 12] = Default::default();
+    record[0] = project_id.to_owned();
+    record[7] = UNREADABLE.to_owned();
+    record[8] = format!("this project's history cannot be read ({why}); see granttrail verify");
+    record[9] = format!("该项目的历史记录无法读取（{why}），请运行 granttrail verify 核查");
+    record
+}
+
 /// A value as a person reads it: strings without quotes.
 fn plain(value: &Value) -> String {
     match value {

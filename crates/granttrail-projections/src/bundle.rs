@@ -98,6 +98,15 @@ pub fn audit_csv(rows: &[AuditRow], with_header: bool) -> Result<String, csv::Er
     Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
 }
 
+/// The CSV line (no BOM, no header) standing in for a project whose
+/// history cannot be read; see [`crate::unreadable_csv_record`].
+pub fn unreadable_csv(project_id: &str, why: &str) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(crate::audit::unreadable_csv_record(project_id, why).map(neutralised))?;
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// A cell a spreadsheet will not run as a formula (OWASP CSV injection):
 /// text starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets
 /// a leading `'`, which spreadsheets show as text and do not evaluate.

@@ -26,10 +26,12 @@ mod point;
 mod report;
 mod view;
 
-pub use audit::{AuditActor, AuditRow, CSV_HEADER, FieldChange, audit_trail};
+pub use audit::{
+    AuditActor, AuditRow, CSV_HEADER, FieldChange, UNREADABLE, audit_trail, unreadable_csv_record,
+};
 pub use bundle::{
     BUNDLE_FORMAT, BundleReport, InclusionProof, LogEvidence, Manifest, ManifestFile, audit_csv,
-    build_bundle, verify_bundle,
+    build_bundle, unreadable_csv, verify_bundle,
 };
 pub use point::{PointInTime, ProjectionError, decode, decode_events, state_at};
 pub use report::{

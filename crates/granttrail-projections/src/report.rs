@@ -533,17 +533,33 @@ fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
     }
 }
 
-fn environment() -> &'static Environment<'static> {
-    static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
-    ENVIRONMENT.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_formatter(markdown_safe_formatter);
-        // Templates are compiled into the binary; adding them cannot fail
-        // unless they are malformed, which the snapshot tests would show.
-        let _ = env.add_template("report.md", include_str!("../templates/report.md.j2"));
-        let _ = env.add_template("report.html", include_str!("../templates/report.html.j2"));
-        env
-    })
+/// The report's templates, compiled into the binary.
+const TEMPLATES: [(&str, &str); 2] = [
+    ("report.md", include_str!("../templates/report.md.j2")),
+    ("report.html", include_str!("../templates/report.html.j2")),
+];
+
+/// The template environment, built once. A template that does not compile
+/// is an error every render reports (naming the template), not a missing
+/// template discovered later.
+fn environment() -> Result<&'static Environment<'static>, ReportError> {
+    static ENVIRONMENT: OnceLock<Result<Environment<'static>, ReportError>> = OnceLock::new();
+    ENVIRONMENT
+        .get_or_init(|| environment_of(&TEMPLATES))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn environment_of(
+    templates: &[(&'static str, &'static str)],
+) -> Result<Environment<'static>, ReportError> {
+    let mut env = Environment::new();
+    env.set_formatter(markdown_safe_formatter);
+    for (name, source) in templates {
+        env.add_template(name, source)
+            .map_err(|e| ReportError::Render(format!("template {name} does not compile: {e}")))?;
+    }
+    Ok(env)
 }
 
 /// Markdown may carry raw HTML, which most renderers pass through: a
@@ -610,9 +626,28 @@ impl Report {
     }
 
     fn render(&self, name: &str) -> Result<String, ReportError> {
-        environment()
+        environment()?
             .get_template(name)
             .and_then(|t| t.render(self))
             .map_err(|e| ReportError::Render(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_templates_compile() {
+        assert!(environment_of(&TEMPLATES).is_ok());
+    }
+
+    #[test]
+    fn a_template_that_does_not_compile_is_reported_by_name() {
+        let broken = [("report.md", "{% for x in %}")];
+        let Err(ReportError::Render(why)) = environment_of(&broken) else {
+            panic!("a broken template was accepted");
+        };
+        assert!(why.contains("template report.md does not compile"), "{why}");
     }
 }

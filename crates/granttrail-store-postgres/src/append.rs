@@ -378,7 +378,7 @@ async fn try_batch(
     Ok(answers
         .into_iter()
         .map(|answer| {
-            answer.unwrap_or_else(|| Err(StoreError::Unavailable("append left unanswered".into())))
+            answer.unwrap_or_else(|| Err(StoreError::unavailable("append left unanswered")))
         })
         .collect())
 }

@@ -44,17 +44,16 @@ struct EventRow {
 /// damaged or edited, reported as a corrupt stream at that row's version.
 pub(crate) fn event_from_row(row: &PgRow) -> Result<StoredEvent, StoreError> {
     use sqlx::{FromRow, Row};
-    let row = EventRow::from_row(row).map_err(|error| StoreError::CorruptStream {
-        stream_id: row.try_get("stream_id").unwrap_or_default(),
-        version: row.try_get::<i64, _>("version").unwrap_or_default().max(0) as u64,
-        reason: error.to_string(),
+    let row = EventRow::from_row(row).map_err(|error| {
+        StoreError::corrupt_stream(
+            row.try_get("stream_id").unwrap_or_default(),
+            row.try_get::<i64, _>("version").unwrap_or_default().max(0) as u64,
+            error.to_string(),
+        )
     })?;
     let (stream_id, version) = (row.stream_id, row.version);
-    let corrupt = |reason: String| StoreError::CorruptStream {
-        stream_id,
-        version: version.max(0) as u64,
-        reason,
-    };
+    let corrupt =
+        |reason: String| StoreError::corrupt_stream(stream_id, version.max(0) as u64, reason);
     Ok(StoredEvent {
         position: row.position,
         stream_id,

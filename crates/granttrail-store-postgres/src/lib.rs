@@ -55,9 +55,9 @@ pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
         // `corrupt`: its kind is kept, not turned into "unavailable".
         sqlx::Error::Decode(inner) => match inner.downcast::<StoreError>() {
             Ok(corrupt) => *corrupt,
-            Err(other) => StoreError::Unavailable(other.to_string()),
+            Err(other) => StoreError::unavailable(other.to_string()),
         },
-        other => StoreError::Unavailable(other.to_string()),
+        other => StoreError::unavailable(other.to_string()),
     }
 }
 
@@ -161,7 +161,7 @@ impl PostgresStore {
         MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migrating the database: {e}")))?;
+            .map_err(|e| StoreError::unavailable(format!("migrating the database: {e}")))?;
         let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
             .fetch_one(&pool)
             .await
@@ -223,10 +223,10 @@ impl EventStore for PostgresStore {
                 reply,
             })
             .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
+            .map_err(|_| StoreError::unavailable("the writer has stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped mid-commit".to_owned()))?
+            .map_err(|_| StoreError::unavailable("the writer stopped mid-commit"))?
     }
 
     async fn read_stream(

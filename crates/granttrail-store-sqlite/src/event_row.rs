@@ -136,22 +136,19 @@ pub(crate) fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEven
     use sqlx::{FromRow, Row};
     match EventRow::from_row(row) {
         Ok(event) => event.into_event(),
-        Err(error) => Err(StoreError::CorruptStream {
-            stream_id: row.try_get("stream_id").unwrap_or_default(),
-            version: row.try_get::<i64, _>("version").unwrap_or_default().max(0) as u64,
-            reason: error.to_string(),
-        }),
+        Err(error) => Err(StoreError::corrupt_stream(
+            row.try_get("stream_id").unwrap_or_default(),
+            row.try_get::<i64, _>("version").unwrap_or_default().max(0) as u64,
+            error.to_string(),
+        )),
     }
 }
 
 impl EventRow {
     fn into_event(self) -> Result<StoredEvent, StoreError> {
         let (stream_id, version) = (self.stream_id, self.version);
-        let corrupt = |reason: String| StoreError::CorruptStream {
-            stream_id,
-            version: version.max(0) as u64,
-            reason,
-        };
+        let corrupt =
+            |reason: String| StoreError::corrupt_stream(stream_id, version.max(0) as u64, reason);
         Ok(StoredEvent {
             position: self.position,
             stream_id,

@@ -42,14 +42,14 @@ impl HighWater {
         let path = PathBuf::from(path);
         let told = match std::fs::read_to_string(&path) {
             Ok(text) => text.trim().parse::<i64>().map_err(|_| {
-                StoreError::Unavailable(format!(
+                StoreError::unavailable(format!(
                     "{} does not hold a position; it is written only by granttrail",
                     path.display()
                 ))
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
             Err(e) => {
-                return Err(StoreError::Unavailable(format!(
+                return Err(StoreError::unavailable(format!(
                     "cannot read {}: {e}",
                     path.display()
                 )));
@@ -73,7 +73,7 @@ impl HighWater {
             .path
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string());
-        Err(StoreError::Unavailable(format!(
+        Err(StoreError::unavailable(format!(
             "the database's global log ends at position {last}, but followers were already \
              told of position {told} ({file}): committed events were lost. Starting would \
              hand those positions out again and followers would skip the new events. \
@@ -93,9 +93,9 @@ impl HighWater {
         }
         let written = tokio::task::spawn_blocking(move || write_durably(&path, position))
             .await
-            .map_err(|e| StoreError::Unavailable(format!("writing the high-water mark: {e}")))?;
+            .map_err(|e| StoreError::unavailable(format!("writing the high-water mark: {e}")))?;
         written
-            .map_err(|e| StoreError::Unavailable(format!("writing the high-water mark: {e}")))?;
+            .map_err(|e| StoreError::unavailable(format!("writing the high-water mark: {e}")))?;
         *told = position;
         Ok(())
     }

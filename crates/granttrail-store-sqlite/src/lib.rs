@@ -100,9 +100,9 @@ pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
         // `corrupt`: its kind is kept, not turned into "unavailable".
         sqlx::Error::Decode(inner) => match inner.downcast::<StoreError>() {
             Ok(corrupt) => *corrupt,
-            Err(other) => StoreError::Unavailable(other.to_string()),
+            Err(other) => StoreError::unavailable(other.to_string()),
         },
-        other => StoreError::Unavailable(other.to_string()),
+        other => StoreError::unavailable(other.to_string()),
     }
 }
 
@@ -124,7 +124,7 @@ fn create_owner_only(file: &Path) -> Result<(), StoreError> {
         Ok(_) => Ok(()),
         // Created meanwhile by another process: theirs stands.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError::Unavailable(format!(
+        Err(e) => Err(StoreError::unavailable(format!(
             "cannot create {}: {e}",
             file.display()
         ))),
@@ -168,7 +168,7 @@ impl SqliteStore {
         let in_memory = file.as_os_str().is_empty() || file.as_os_str() == ":memory:";
         if !in_memory && !file.exists() {
             if !create {
-                return Err(StoreError::Unavailable(format!(
+                return Err(StoreError::unavailable(format!(
                     "there is no database at {} (from {url}); this command only reads, so it \
                      creates none: check --database or GRANTTRAIL_DATABASE",
                     file.display()
@@ -179,7 +179,7 @@ impl SqliteStore {
                 && !Path::exists(parent)
             {
                 std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+                    StoreError::unavailable(format!("cannot create {}: {e}", parent.display()))
                 })?;
             }
             create_owner_only(file)?;
@@ -188,12 +188,12 @@ impl SqliteStore {
         MIGRATOR
             .run(&mut writer_connection)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migrating the database: {e}")))?;
+            .map_err(|e| StoreError::unavailable(format!("migrating the database: {e}")))?;
         let database_file = options.get_filename().to_path_buf();
         // Migrating opened the WAL, so both files exist now.
         let guard = Arc::new(
             file_guard::FileGuard::watch(options.get_filename()).map_err(|e| {
-                StoreError::Unavailable(format!("cannot examine the database files: {e}"))
+                StoreError::unavailable(format!("cannot examine the database files: {e}"))
             })?,
         );
         let readers = SqlitePoolOptions::new()
@@ -222,7 +222,7 @@ impl SqliteStore {
         let (probes, probe_queue) = mpsc::channel(4);
         let (log_writes, log_queue) = mpsc::channel(16);
         let known_heads = Arc::new(known_heads::KnownHeads::open(&database_file).map_err(|e| {
-            StoreError::Unavailable(format!(
+            StoreError::unavailable(format!(
                 "cannot open {}: {e}",
                 known_heads::path_for(&database_file).display()
             ))
@@ -299,7 +299,7 @@ impl SqliteStore {
     /// `path` that already exists.
     pub async fn backup_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
         if path.exists() {
-            return Err(StoreError::Unavailable(format!(
+            return Err(StoreError::unavailable(format!(
                 "{} already exists; a backup never overwrites",
                 path.display()
             )));
@@ -331,10 +331,10 @@ impl EventStore for SqliteStore {
         self.writer
             .send(writer::Job { append, reply })
             .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
+            .map_err(|_| StoreError::unavailable("the writer has stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped mid-commit".to_owned()))?
+            .map_err(|_| StoreError::unavailable("the writer stopped mid-commit"))?
     }
 
     async fn read_stream(
@@ -476,9 +476,9 @@ impl EventStore for SqliteStore {
         }
         let (reply, answer) = oneshot::channel();
         let outcome = match self.probes.send(reply).await {
-            Err(_) => Err(StoreError::Unavailable("the writer has stopped".to_owned())),
+            Err(_) => Err(StoreError::unavailable("the writer has stopped")),
             Ok(()) => answer.await.unwrap_or_else(|_| {
-                Err(StoreError::Unavailable(
+                Err(StoreError::unavailable(
                     "the writer stopped mid-probe".to_owned(),
                 ))
             }),

@@ -48,10 +48,10 @@ impl SqliteStore {
         self.log_writes
             .send(LogJob { write, reply })
             .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
+            .map_err(|_| StoreError::unavailable("the writer has stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped mid-commit".to_owned()))?
+            .map_err(|_| StoreError::unavailable("the writer stopped mid-commit"))?
     }
 
     async fn one_checkpoint(
@@ -191,7 +191,7 @@ pub(crate) async fn write(
     connection: &mut WriterConnection,
     write: &LogWrite,
 ) -> Result<Saved, StoreError> {
-    let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
+    let unavailable = |e: sqlx::Error| StoreError::unavailable(e.to_string());
     let durability = match write {
         LogWrite::Integrate(_) => Durability::Deferred,
         LogWrite::Checkpoint(_) | LogWrite::Cosignature(_) => Durability::Flushed,

@@ -21,7 +21,7 @@ pub(crate) async fn save_projection(
     connection: &mut WriterConnection,
     save: &SaveJob,
 ) -> Result<Saved, StoreError> {
-    let unavailable = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
+    let unavailable = |e: sqlx::Error| StoreError::unavailable(e.to_string());
     let connection = connection
         .at(Durability::Deferred)
         .await

@@ -76,10 +76,10 @@ impl ProjectionStore for SqliteStore {
         self.saves
             .send(job)
             .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))?;
+            .map_err(|_| StoreError::unavailable("the writer has stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped mid-commit".to_owned()))?
+            .map_err(|_| StoreError::unavailable("the writer stopped mid-commit"))?
     }
 
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {

@@ -184,7 +184,7 @@ impl Writer {
     /// were replaced.
     async fn may_write(&mut self) -> Result<(), StoreError> {
         self.ready().await;
-        self.shared.guard.check().map_err(StoreError::Unavailable)
+        self.shared.guard.check().map_err(StoreError::unavailable)
     }
 
     /// After a write other than appends: a transaction that failed
@@ -283,15 +283,15 @@ async fn probe(connection: &mut WriterConnection) -> Result<(), StoreError> {
     let connection = connection
         .at(Durability::Flushed)
         .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        .map_err(|e| StoreError::unavailable(e.to_string()))?;
     probe_write(connection)
         .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))
+        .map_err(|e| StoreError::unavailable(e.to_string()))
 }
 
 /// The same refusal for every append of a batch.
 fn refuse_all(batch: &[Job], why: &str) -> Vec<Result<AppendOutcome, StoreError>> {
-    let failure = StoreError::Unavailable(why.to_owned());
+    let failure = StoreError::unavailable(why.to_owned());
     batch.iter().map(|_| Err(failure.clone())).collect()
 }
 

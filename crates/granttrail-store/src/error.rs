@@ -58,3 +58,36 @@ pub enum StoreError {
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),
 }
+
+/// The constructors backends use: each logs the error once, here, where
+/// it starts; the layers above map it and log nothing more.
+impl StoreError {
+    /// The backend could not be reached or failed.
+    pub fn unavailable(reason: impl Into<String>) -> StoreError {
+        let reason = reason.into();
+        tracing::warn!(%reason, "the event store is unavailable");
+        StoreError::Unavailable(reason)
+    }
+
+    /// A stored event that cannot be read back.
+    pub fn corrupt_stream(stream_id: Uuid, version: u64, reason: impl Into<String>) -> StoreError {
+        let reason = reason.into();
+        tracing::error!(%stream_id, version, %reason, "a stored event cannot be read");
+        StoreError::CorruptStream {
+            stream_id,
+            version,
+            reason,
+        }
+    }
+
+    /// A stored row other than an event that cannot be read back.
+    pub fn corrupt_row(
+        table: &'static str,
+        key: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> StoreError {
+        let (key, reason) = (key.into(), reason.into());
+        tracing::error!(table, %key, %reason, "a stored row cannot be read");
+        StoreError::CorruptRow { table, key, reason }
+    }
+}

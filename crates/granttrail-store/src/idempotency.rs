@@ -39,10 +39,12 @@ impl IdempotencyRecord {
         let status = u16::try_from(status)
             .ok()
             .filter(|s| (100..=599).contains(s))
-            .ok_or_else(|| crate::StoreError::CorruptRow {
-                table: "idempotency",
-                key: format!("{actor_id}/{key}"),
-                reason: format!("{status} is not an HTTP status"),
+            .ok_or_else(|| {
+                crate::StoreError::corrupt_row(
+                    "idempotency",
+                    format!("{actor_id}/{key}"),
+                    format!("{status} is not an HTTP status"),
+                )
             })?;
         Ok(IdempotencyRecord {
             key,

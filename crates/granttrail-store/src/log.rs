@@ -121,7 +121,7 @@ pub fn cosignature_from_columns(
     line: String,
     signed_at: &str,
 ) -> Result<Cosignature, StoreError> {
-    let bad = |what: &str| StoreError::Unavailable(format!("cosignature {size}: bad {what}"));
+    let bad = |what: &str| StoreError::unavailable(format!("cosignature {size}: bad {what}"));
     Ok(Cosignature {
         size: u64::try_from(size).map_err(|_| bad("size"))?,
         name,
@@ -141,7 +141,7 @@ pub fn checkpoint_from_columns(
     key_id: String,
     signed_at: &str,
 ) -> Result<StoredCheckpoint, StoreError> {
-    let bad = |what: &str| StoreError::Unavailable(format!("checkpoint {size}: bad {what}"));
+    let bad = |what: &str| StoreError::unavailable(format!("checkpoint {size}: bad {what}"));
     Ok(StoredCheckpoint {
         size: u64::try_from(size).map_err(|_| bad("size"))?,
         root: hex::decode(root)
@@ -170,7 +170,7 @@ pub fn hashes_in_order(
                 .get(&(*index as i64))
                 .and_then(|hash| <LogHash>::try_from(hash.as_slice()).ok())
                 .ok_or_else(|| {
-                    StoreError::Unavailable(format!(
+                    StoreError::unavailable(format!(
                         "the log has no stored hash {index} (damaged or not integrated)"
                     ))
                 })

@@ -104,11 +104,7 @@ impl ProjectRow {
         overdue_from: Option<&str>,
         state: &str,
     ) -> Result<ProjectRow, StoreError> {
-        let bad = |reason: String| StoreError::CorruptRow {
-            table: "project_list",
-            key: id.to_string(),
-            reason,
-        };
+        let bad = |reason: String| StoreError::corrupt_row("project_list", id.to_string(), reason);
         Ok(ProjectRow {
             id,
             version: u64::try_from(version).map_err(|_| bad("negative version".into()))?,

@@ -22,6 +22,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Staff, Role::Auditor, Role::Executor];
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,9 +37,7 @@ impl Role {
 
     /// Parses the snake_case name.
     pub fn parse(name: &str) -> Option<Role> {
-        [Role::Admin, Role::Staff, Role::Auditor, Role::Executor]
-            .into_iter()
-            .find(|r| r.as_str() == name)
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
     }
 }
 
@@ -99,19 +100,15 @@ impl TokenRecord {
         let instant = |text: &str| {
             DateTime::parse_from_rfc3339(text)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| StoreError::CorruptRow {
-                    table: "tokens",
-                    key: id.to_string(),
-                    reason: format!("a bad instant: {e}"),
+                .map_err(|e| {
+                    StoreError::corrupt_row("tokens", id.to_string(), format!("a bad instant: {e}"))
                 })
         };
         Ok(TokenRecord {
             id,
             name,
-            role: Role::parse(&role).ok_or_else(|| StoreError::CorruptRow {
-                table: "tokens",
-                key: id.to_string(),
-                reason: format!("unknown role '{role}'"),
+            role: Role::parse(&role).ok_or_else(|| {
+                StoreError::corrupt_row("tokens", id.to_string(), format!("unknown role '{role}'"))
             })?,
             org_id,
             secret_hash,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, Stream};
 use granttrail_domain::BusinessDate;
-use granttrail_projections::{audit_csv, audit_trail};
+use granttrail_projections::{audit_csv, audit_trail, unreadable_csv};
 use granttrail_store::StoredEvent;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
@@ -121,7 +121,7 @@ fn follow(
             loop {
                 if checked.elapsed() >= state.token_recheck {
                     if state.app.authenticate(&secret).await.is_err() {
-                        tracing::info!(target: "granttrail::audit", token_id = %caller.actor.id, "live feed closed: its token no longer authenticates");
+                        tracing::info!(target: "granttrail::audit", token_id = caller.id(), "live feed closed: its token no longer authenticates");
                         return None;
                     }
                     checked = Instant::now();
@@ -195,24 +195,16 @@ pub(super) async fn audit_export(
         (state, caller, ids.into_iter()),
         move |(state, caller, mut ids)| async move {
             for id in ids.by_ref() {
-                let Ok(events) = state.app.events(&caller, id).await else {
-                    continue;
+                let text = match project_rows(&state, &caller, id, &within).await {
+                    Ok(text) if text.is_empty() => continue,
+                    Ok(text) => text,
+                    // The project is named with why it could not be read,
+                    // never left out: the corrupt project is the one an
+                    // auditor must not miss.
+                    Err(problem) => {
+                        unreadable_csv(&id.to_string(), problem.code()).unwrap_or_default()
+                    }
                 };
-                let Ok(rows) = audit_trail(&events) else {
-                    continue;
-                };
-                let kept: Vec<_> = rows
-                    .into_iter()
-                    .zip(&events)
-                    .filter(|(_, e)| within(&e.recorded_at))
-                    .map(|(row, _)| row)
-                    .collect();
-                if kept.is_empty() {
-                    continue;
-                }
-                // Each chunk without the BOM and header: those open the file once.
-                let text = audit_csv(&kept, false).unwrap_or_default();
-                let text = text.trim_start_matches('\u{feff}').to_owned();
                 return Some((Ok::<_, Infallible>(text), (state, caller, ids)));
             }
             None
@@ -225,4 +217,29 @@ pub(super) async fn audit_export(
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
     Ok(response)
+}
+
+/// One project's audit rows recorded within the range, as CSV without the
+/// BOM and header (those open the file once); empty when none fall
+/// within it.
+async fn project_rows(
+    state: &ApiState,
+    caller: &granttrail_app::Caller,
+    id: uuid::Uuid,
+    within: &impl Fn(&DateTime<Utc>) -> bool,
+) -> Result<String, Problem> {
+    let events = state.app.events(caller, id).await?;
+    let rows = audit_trail(&events).map_err(granttrail_app::AppError::from)?;
+    let kept: Vec<_> = rows
+        .into_iter()
+        .zip(&events)
+        .filter(|(_, e)| within(&e.recorded_at))
+        .map(|(row, _)| row)
+        .collect();
+    if kept.is_empty() {
+        return Ok(String::new());
+    }
+    let text = audit_csv(&kept, false)
+        .map_err(|e| granttrail_app::AppError::render_failed("audit CSV", e))?;
+    Ok(text.trim_start_matches('\u{feff}').to_owned())
 }

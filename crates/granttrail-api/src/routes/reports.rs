@@ -50,7 +50,7 @@ pub(super) async fn audit_trail(
         None | Some("json") => Ok(Json(rows).into_response()),
         Some("csv") => {
             let text = audit_csv(&rows, true)
-                .map_err(|e| granttrail_app::AppError::Corrupt(e.to_string()))?;
+                .map_err(|e| granttrail_app::AppError::render_failed("audit CSV", e))?;
             Ok(with_type(text, "text/csv; charset=utf-8"))
         }
         Some(other) => Err(Problem::bad_parameter(
@@ -97,7 +97,7 @@ pub(super) async fn report(
             .to_markdown()
             .map(|t| with_type(t, "text/markdown; charset=utf-8")),
     };
-    rendered.map_err(|e| granttrail_app::AppError::Corrupt(e.to_string()).into())
+    rendered.map_err(|e| granttrail_app::AppError::render_failed("report", e).into())
 }
 
 /// Recomputes the project's hash chain.

@@ -8,21 +8,16 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
+use granttrail_app::permissions::{Action, permits};
+
 use crate::ApiState;
 use crate::extract::{Authenticated, JsonBody, parse_id, read_body};
 use crate::problem::{ApiResult, InvalidField, Problem};
 
-fn admin_only(caller: &granttrail_app::Caller) -> Result<(), Problem> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Forbidden",
-            "only admins manage tokens",
-        ))
-    }
+/// Asked before the body is read, so that a caller who may not manage
+/// tokens hears 403, not what is wrong with their body.
+fn may_manage_tokens(caller: &granttrail_app::Caller) -> Result<(), Problem> {
+    Ok(permits(caller, Action::ManageTokens)?)
 }
 
 #[derive(Deserialize)]
@@ -47,7 +42,7 @@ pub(super) async fn create_token(
     Authenticated(caller): Authenticated,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    admin_only(&caller)?;
+    may_manage_tokens(&caller)?;
     let request: NewToken = read_body(&body.value)?;
     let role = Role::parse(&request.role).ok_or_else(|| {
         Problem::invalid(vec![InvalidField {
@@ -76,9 +71,14 @@ pub(super) async fn create_token(
         .transpose()?;
     let issued = state
         .app
-        .create_token(&request.name, role, request.org_id.as_deref(), expires_at)
+        .create_token(
+            &caller,
+            &request.name,
+            role,
+            request.org_id.as_deref(),
+            expires_at,
+        )
         .await?;
-    tracing::info!(target: "granttrail::audit", token_id = %issued.record.id, created_by = %caller.actor.id, "token created over the API");
     let body = json!({
         "id": issued.record.id,
         "name": issued.record.name,
@@ -99,8 +99,8 @@ pub(super) async fn list_tokens(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Response> {
-    admin_only(&caller)?;
-    Ok(Json(state.app.list_tokens().await?).into_response())
+    may_manage_tokens(&caller)?;
+    Ok(Json(state.app.list_tokens(&caller).await?).into_response())
 }
 
 /// Revoke a token.
@@ -113,9 +113,8 @@ pub(super) async fn revoke_token(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    admin_only(&caller)?;
+    may_manage_tokens(&caller)?;
     let id = parse_id(&id)?;
-    state.app.revoke_token(id).await?;
-    tracing::info!(target: "granttrail::audit", token_id = %id, revoked_by = %caller.actor.id, "token revoked over the API");
+    state.app.revoke_token(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -15,7 +15,11 @@ use crate::command::{
     SignProject, SubmitSelfReport,
 };
 use crate::date::BusinessDate;
-use crate::event::{EvaluationDrafted, EvaluationFinalized, PeriodExtended, ProjectEvent};
+use crate::event::ProjectEvent;
+use crate::event_data::{
+    EvaluationDrafted, EvaluationFinalized, PeriodExtended, ProjectSigned, SelfReportReviewed,
+    SelfReportSubmitted, SiteVisited,
+};
 use crate::rejection::{FieldError, Rejection};
 use crate::state::{Project, Stage};
 use crate::values::{
@@ -142,7 +146,7 @@ fn sign_project(c: &SignProject) -> Result<ProjectEvent, Rejection> {
         .collect();
     let predecessor =
         checks.optional_text("/predecessor", c.predecessor.as_deref(), MAX_SHORT_TEXT);
-    checks.into_result(ProjectEvent::ProjectSigned(Box::new(SignProject {
+    checks.into_result(ProjectEvent::ProjectSigned(Box::new(ProjectSigned {
         code,
         title,
         programme,
@@ -307,7 +311,7 @@ fn submit_self_report(project: &Project, c: &SubmitSelfReport) -> Result<Project
         })
         .collect();
     let summary = checks.text("/summary", &c.summary, MAX_LONG_TEXT);
-    checks.into_result(ProjectEvent::SelfReportSubmitted(SubmitSelfReport {
+    checks.into_result(ProjectEvent::SelfReportSubmitted(SelfReportSubmitted {
         submitted_on: c.submitted_on,
         completed_on: c.completed_on,
         actuals,
@@ -337,7 +341,7 @@ fn review_self_report(project: &Project, c: &ReviewSelfReport) -> Result<Project
             "a returned self-report needs comments telling the executor what to fix",
         );
     }
-    checks.into_result(ProjectEvent::SelfReportReviewed(ReviewSelfReport {
+    checks.into_result(ProjectEvent::SelfReportReviewed(SelfReportReviewed {
         reviewed_on: c.reviewed_on,
         outcome: c.outcome,
         comments,
@@ -370,7 +374,7 @@ fn record_site_visit(project: &Project, c: &RecordSiteVisit) -> Result<ProjectEv
         ),
         ..c.financial_check.clone()
     };
-    checks.into_result(ProjectEvent::SiteVisited(RecordSiteVisit {
+    checks.into_result(ProjectEvent::SiteVisited(SiteVisited {
         visited_on: c.visited_on,
         visitors,
         findings,

@@ -8,96 +8,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::command::{
-    DraftEvaluation, RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
-};
 use crate::date::BusinessDate;
-use crate::values::Conclusion;
-
-/// 签约: the agreement was signed. Same fields as the sign command, after
-/// validation and trimming.
-pub type ProjectSigned = SignProject;
-/// 提交结项报告: the executor's self-report, as accepted.
-pub type SelfReportSubmitted = SubmitSelfReport;
-/// 审查: the outcome of reviewing the self-report.
-pub type SelfReportReviewed = ReviewSelfReport;
-/// 现场评估: the site visit as recorded.
-pub type SiteVisited = RecordSiteVisit;
-
-/// 延期变更: the planned end moved later.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PeriodExtended {
-    /// Date of the decision.
-    pub decided_on: BusinessDate,
-    /// The planned end before this extension.
-    pub from_end: BusinessDate,
-    /// The planned end after it.
-    pub new_end: BusinessDate,
-    /// Why.
-    pub reason: String,
-    /// The new matching-fund source, when it changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matching_source: Option<String>,
-}
-
-/// 评估报告初稿: one revision of the evaluation report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluationDrafted {
-    /// 1 for the first draft, then one more for each revision.
-    pub revision: u32,
-    /// Date of this draft.
-    pub drafted_on: BusinessDate,
-    /// How the evaluation was carried out.
-    pub process: String,
-    /// Problems found (possibly none).
-    pub problems: Vec<String>,
-    /// Suggestions to the executor.
-    pub suggestions: Vec<String>,
-    /// Proposed conclusion.
-    pub conclusion: Conclusion,
-    /// Free remarks about this revision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
-}
-
-impl EvaluationDrafted {
-    /// The draft a command describes, numbered as `revision`.
-    pub fn from_command(revision: u32, draft: DraftEvaluation) -> Self {
-        let DraftEvaluation {
-            drafted_on,
-            process,
-            problems,
-            suggestions,
-            conclusion,
-            notes,
-        } = draft;
-        Self {
-            revision,
-            drafted_on,
-            process,
-            problems,
-            suggestions,
-            conclusion,
-            notes,
-        }
-    }
-}
-
-/// 正式评估报告: the latest draft became the final report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluationFinalized {
-    /// Date of finalization.
-    pub finalized_on: BusinessDate,
-    /// Who approved it.
-    pub approved_by: String,
-    /// Which draft revision became final.
-    pub revision: u32,
-    /// The conclusion of that draft, now final.
-    pub conclusion: Conclusion,
-}
+use crate::event_data::{
+    EvaluationDrafted, EvaluationFinalized, PeriodExtended, ProjectSigned, SelfReportReviewed,
+    SelfReportSubmitted, SiteVisited,
+};
+use crate::event_type::EventType;
 
 /// Every fact a project's stream can hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,17 +75,22 @@ pub enum DecodeError {
 }
 
 impl ProjectEvent {
+    /// The event's type.
+    pub fn kind(&self) -> EventType {
+        match self {
+            ProjectEvent::ProjectSigned(_) => EventType::ProjectSigned,
+            ProjectEvent::PeriodExtended(_) => EventType::PeriodExtended,
+            ProjectEvent::SelfReportSubmitted(_) => EventType::SelfReportSubmitted,
+            ProjectEvent::SelfReportReviewed(_) => EventType::SelfReportReviewed,
+            ProjectEvent::SiteVisited(_) => EventType::SiteVisited,
+            ProjectEvent::EvaluationDrafted(_) => EventType::EvaluationDrafted,
+            ProjectEvent::EvaluationFinalized(_) => EventType::EvaluationFinalized,
+        }
+    }
+
     /// The event's type name, as stored and as shown in `/events`.
     pub fn event_type(&self) -> &'static str {
-        match self {
-            ProjectEvent::ProjectSigned(_) => "ProjectSigned",
-            ProjectEvent::PeriodExtended(_) => "PeriodExtended",
-            ProjectEvent::SelfReportSubmitted(_) => "SelfReportSubmitted",
-            ProjectEvent::SelfReportReviewed(_) => "SelfReportReviewed",
-            ProjectEvent::SiteVisited(_) => "SiteVisited",
-            ProjectEvent::EvaluationDrafted(_) => "EvaluationDrafted",
-            ProjectEvent::EvaluationFinalized(_) => "EvaluationFinalized",
-        }
+        self.kind().as_str()
     }
 
     /// The business date the event happened on (not when it was recorded).
@@ -185,19 +106,10 @@ impl ProjectEvent {
         }
     }
 
-    /// The schema version written today for this event's type.
+    /// The schema version written today for a stored type name (`None`
+    /// for a name that is no event type).
     pub fn current_schema_version(event_type: &str) -> Option<u32> {
-        match event_type {
-            // v1 of SelfReportSubmitted predates extra outputs; see `upcast`.
-            "SelfReportSubmitted" => Some(2),
-            "ProjectSigned"
-            | "PeriodExtended"
-            | "SelfReportReviewed"
-            | "SiteVisited"
-            | "EvaluationDrafted"
-            | "EvaluationFinalized" => Some(1),
-            _ => None,
-        }
+        EventType::parse(event_type).map(EventType::current_schema_version)
     }
 
     /// The persisted form of this event, at the current schema version.
@@ -214,10 +126,10 @@ impl ProjectEvent {
         // Serialising these plain structs to a Value cannot fail: every
         // map key is a string and no field has a fallible Serialize.
         .unwrap_or(Value::Null);
-        let event_type = self.event_type();
+        let kind = self.kind();
         EncodedEvent {
-            event_type: event_type.to_owned(),
-            schema_version: Self::current_schema_version(event_type).unwrap_or(1),
+            event_type: kind.as_str().to_owned(),
+            schema_version: kind.current_schema_version(),
             data,
         }
     }
@@ -233,8 +145,9 @@ impl ProjectEvent {
         schema_version: u32,
         data: &Value,
     ) -> Result<ProjectEvent, DecodeError> {
-        let current = Self::current_schema_version(event_type)
+        let kind = EventType::parse(event_type)
             .ok_or_else(|| DecodeError::UnknownType(event_type.to_owned()))?;
+        let current = kind.current_schema_version();
         if schema_version == 0 || schema_version > current {
             return Err(DecodeError::UnknownSchemaVersion {
                 event_type: event_type.to_owned(),
@@ -244,7 +157,7 @@ impl ProjectEvent {
         }
         let upcast;
         let data = if schema_version < current {
-            upcast = upcast_data(event_type, schema_version, data.clone());
+            upcast = upcast_data(kind, schema_version, data.clone());
             &upcast
         } else {
             data
@@ -255,41 +168,41 @@ impl ProjectEvent {
             reason: e.to_string(),
         };
         use serde::Deserialize as D;
-        Ok(match event_type {
-            "ProjectSigned" => {
+        Ok(match kind {
+            EventType::ProjectSigned => {
                 ProjectEvent::ProjectSigned(D::deserialize(data).map_err(malformed)?)
             }
-            "PeriodExtended" => {
+            EventType::PeriodExtended => {
                 ProjectEvent::PeriodExtended(D::deserialize(data).map_err(malformed)?)
             }
-            "SelfReportSubmitted" => {
+            EventType::SelfReportSubmitted => {
                 ProjectEvent::SelfReportSubmitted(D::deserialize(data).map_err(malformed)?)
             }
-            "SelfReportReviewed" => {
+            EventType::SelfReportReviewed => {
                 ProjectEvent::SelfReportReviewed(D::deserialize(data).map_err(malformed)?)
             }
-            "SiteVisited" => ProjectEvent::SiteVisited(D::deserialize(data).map_err(malformed)?),
-            "EvaluationDrafted" => {
+            EventType::SiteVisited => {
+                ProjectEvent::SiteVisited(D::deserialize(data).map_err(malformed)?)
+            }
+            EventType::EvaluationDrafted => {
                 ProjectEvent::EvaluationDrafted(D::deserialize(data).map_err(malformed)?)
             }
-            "EvaluationFinalized" => {
+            EventType::EvaluationFinalized => {
                 ProjectEvent::EvaluationFinalized(D::deserialize(data).map_err(malformed)?)
             }
-            other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }
 }
 
 /// Brings data of an older schema version up to the current one, one step
 /// at a time, so each upcaster only knows its neighbour.
-fn upcast_data(event_type: &str, mut schema_version: u32, mut data: Value) -> Value {
-    let current = ProjectEvent::current_schema_version(event_type).unwrap_or(1);
-    while schema_version < current {
-        data = match (event_type, schema_version) {
+fn upcast_data(kind: EventType, mut schema_version: u32, mut data: Value) -> Value {
+    while schema_version < kind.current_schema_version() {
+        data = match (kind, schema_version) {
             // SelfReportSubmitted v1 had no `extra_outputs` and called the
             // summary `narrative`; v2 names it `summary` and lists extra
             // outputs explicitly (empty when none were reported).
-            ("SelfReportSubmitted", 1) => {
+            (EventType::SelfReportSubmitted, 1) => {
                 let mut data = data;
                 if let Some(object) = data.as_object_mut() {
                     if let Some(narrative) = object.remove("narrative") {

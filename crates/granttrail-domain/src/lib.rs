@@ -40,6 +40,8 @@ mod command;
 mod date;
 mod decide;
 mod event;
+mod event_data;
+mod event_type;
 mod rejection;
 mod state;
 mod values;
@@ -50,10 +52,12 @@ pub use command::{
 };
 pub use date::BusinessDate;
 pub use decide::{MAX_ITEMS, MAX_KEY, MAX_LONG_TEXT, MAX_SHORT_TEXT, decide};
-pub use event::{
-    DecodeError, EncodedEvent, EvaluationDrafted, EvaluationFinalized, PeriodExtended,
-    ProjectEvent, ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+pub use event::{DecodeError, EncodedEvent, ProjectEvent};
+pub use event_data::{
+    EvaluationDrafted, EvaluationFinalized, PeriodExtended, ProjectSigned, SelfReportReviewed,
+    SelfReportSubmitted, SiteVisited,
 };
+pub use event_type::EventType;
 pub use rejection::{FieldError, Rejection};
 pub use state::{Finalized, HistoryError, IndicatorStatus, Project, Stage, evolve, fold};
 pub use values::{

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::CommandKind;
 use crate::date::BusinessDate;
-use crate::event::{
-    EvaluationDrafted, PeriodExtended, ProjectEvent, SelfReportReviewed, SelfReportSubmitted,
-    SiteVisited,
+use crate::event::ProjectEvent;
+use crate::event_data::{
+    EvaluationDrafted, PeriodExtended, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
 };
 use crate::values::{Comparison, Conclusion, Executor, Funding, Period, ReviewOutcome};
 
@@ -306,7 +306,7 @@ pub fn fold<'a>(
 }
 
 impl Project {
-    fn signed(signed: &crate::event::ProjectSigned) -> Project {
+    fn signed(signed: &crate::event_data::ProjectSigned) -> Project {
         Project {
             version: 1,
             stage: Stage::Signed,

@@ -49,23 +49,7 @@ use crate::event_row::{event_columns, event_from_row};
 /// Embedded migrations, applied on open.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
-    match error {
-        // A row that read back corrupt, carried through sqlx's error by
-        // `corrupt`: its kind is kept, not turned into "unavailable".
-        sqlx::Error::Decode(inner) => match inner.downcast::<StoreError>() {
-            Ok(corrupt) => *corrupt,
-            Err(other) => StoreError::unavailable(other.to_string()),
-        },
-        other => StoreError::unavailable(other.to_string()),
-    }
-}
-
-/// Carries a store error through code that speaks sqlx's (see
-/// [`unavailable`]).
-pub(crate) fn corrupt(error: StoreError) -> sqlx::Error {
-    sqlx::Error::Decode(Box::new(error))
-}
+pub(crate) use granttrail_store_sqlx::{corrupt, unavailable};
 
 /// The transaction-level advisory lock under which an append draws its
 /// positions and commits. Anything that inserts into `events` outside this

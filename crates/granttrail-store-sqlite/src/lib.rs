@@ -91,26 +91,7 @@ pub struct SqliteStore {
     last_probe: Arc<tokio::sync::Mutex<Option<Probed>>>,
 }
 
-/// Maps a driver error to the store's error. Only unreachable or failing
-/// storage ends up here; constraint violations are mapped where they are
-/// expected, by their error kind.
-pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
-    match error {
-        // A row that read back corrupt, carried through sqlx's error by
-        // `corrupt`: its kind is kept, not turned into "unavailable".
-        sqlx::Error::Decode(inner) => match inner.downcast::<StoreError>() {
-            Ok(corrupt) => *corrupt,
-            Err(other) => StoreError::unavailable(other.to_string()),
-        },
-        other => StoreError::unavailable(other.to_string()),
-    }
-}
-
-/// Carries a store error through code that speaks sqlx's (see
-/// [`unavailable`]).
-pub(crate) fn corrupt(error: StoreError) -> sqlx::Error {
-    sqlx::Error::Decode(Box::new(error))
-}
+pub(crate) use granttrail_store_sqlx::{corrupt, unavailable};
 
 /// Creates an empty database file readable and writable by its owner
 /// only (SQLite takes an empty file as a new database, and gives its WAL

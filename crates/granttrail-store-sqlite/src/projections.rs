@@ -83,7 +83,7 @@ impl ProjectionStore for SqliteStore {
     }
 
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {
-        let mut query = granttrail_store::sqlx_project_list_query!(sqlx::Sqlite, filter);
+        let mut query = granttrail_store_sqlx::project_list_query::<sqlx::Sqlite>(filter);
         let rows: Vec<Row> = query
             .build_query_as()
             .fetch_all(self.pool())

@@ -28,7 +28,6 @@ mod error;
 mod event;
 mod idempotency;
 mod log;
-mod project_list_query;
 mod projection;
 mod token;
 

@@ -1,0 +1,166 @@
+//! The data of each event, as it is stored.
+//!
+//! These structs are the persisted shape, kept apart from the commands
+//! (the request bodies) on purpose: renaming a request field must not
+//! change what is written to the database. A change here changes stored
+//! history and needs an upcaster (see `event.rs`); the snapshot tests
+//! (`tests/event_shapes.rs`) show any such change in review.
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::BusinessDate;
+use crate::values::{
+    Actual, Conclusion, Executor, ExtraOutput, FinancialCheck, Funding, Indicator, Period,
+    ReviewOutcome,
+};
+
+/// 签约: the agreement was signed, as validated and trimmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSigned {
+    /// Human project code, unique across all projects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Project title.
+    pub title: String,
+    /// Funding programme it belongs to.
+    pub programme: String,
+    /// The funding foundation.
+    pub funder: String,
+    /// The executing organisation.
+    pub executor: Executor,
+    /// Communities where the work happens.
+    pub communities: Vec<String>,
+    /// Date of application.
+    pub applied_on: BusinessDate,
+    /// Date the agreement was signed.
+    pub signed_on: BusinessDate,
+    /// The planned period.
+    pub period: Period,
+    /// Funding and matching source.
+    pub funding: Funding,
+    /// Output indicators with targets.
+    pub indicators: Vec<Indicator>,
+    /// The project this one continues, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predecessor: Option<String>,
+}
+
+/// 延期变更: the planned end moved later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodExtended {
+    /// Date of the decision.
+    pub decided_on: BusinessDate,
+    /// The planned end before this extension.
+    pub from_end: BusinessDate,
+    /// The planned end after it.
+    pub new_end: BusinessDate,
+    /// Why.
+    pub reason: String,
+    /// The new matching-fund source, when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching_source: Option<String>,
+}
+
+/// 提交结项报告: the executor's self-report, as accepted (schema v2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfReportSubmitted {
+    /// Date the report was handed in.
+    pub submitted_on: BusinessDate,
+    /// Date the work was completed.
+    pub completed_on: BusinessDate,
+    /// One actual value for every indicator.
+    pub actuals: Vec<Actual>,
+    /// Outputs without targets (empty when none).
+    #[serde(default)]
+    pub extra_outputs: Vec<ExtraOutput>,
+    /// The executor's own summary.
+    pub summary: String,
+}
+
+/// 审查: the outcome of reviewing the self-report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfReportReviewed {
+    /// Date of the review.
+    pub reviewed_on: BusinessDate,
+    /// Accepted, or returned to the executor.
+    pub outcome: ReviewOutcome,
+    /// What the executor must fix (always present when returned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+}
+
+/// 现场评估: the site visit as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteVisited {
+    /// Date of the visit.
+    pub visited_on: BusinessDate,
+    /// Who visited.
+    pub visitors: Vec<String>,
+    /// What they found.
+    pub findings: String,
+    /// What was checked of the accounts.
+    pub financial_check: FinancialCheck,
+}
+
+/// 评估报告初稿: one revision of the evaluation report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationDrafted {
+    /// 1 for the first draft, then one more for each revision.
+    pub revision: u32,
+    /// Date of this draft.
+    pub drafted_on: BusinessDate,
+    /// How the evaluation was carried out.
+    pub process: String,
+    /// Problems found (possibly none).
+    pub problems: Vec<String>,
+    /// Suggestions to the executor.
+    pub suggestions: Vec<String>,
+    /// Proposed conclusion.
+    pub conclusion: Conclusion,
+    /// Free remarks about this revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// 正式评估报告: the latest draft became the final report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationFinalized {
+    /// Date of finalization.
+    pub finalized_on: BusinessDate,
+    /// Who approved it.
+    pub approved_by: String,
+    /// Which draft revision became final.
+    pub revision: u32,
+    /// The conclusion of that draft, now final.
+    pub conclusion: Conclusion,
+}
+
+impl EvaluationDrafted {
+    /// The draft a command describes, numbered as `revision`.
+    pub fn from_command(revision: u32, draft: crate::command::DraftEvaluation) -> Self {
+        let crate::command::DraftEvaluation {
+            drafted_on,
+            process,
+            problems,
+            suggestions,
+            conclusion,
+            notes,
+        } = draft;
+        Self {
+            revision,
+            drafted_on,
+            process,
+            problems,
+            suggestions,
+            conclusion,
+            notes,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The project list's page query, written once for every sqlx backend.
+
+use granttrail_store::ProjectFilter;
+use sqlx::{Database, Encode, QueryBuilder, Type};
+use uuid::Uuid;
+
+/// The query selecting one page of the project list for `filter`: the
+/// columns `id, version, stage, executor_org_id, planned_end,
+/// overdue_from, state`, ordered by id. The same SQL on every backend.
+pub fn project_list_query<DB>(filter: &ProjectFilter) -> QueryBuilder<DB>
+where
+    DB: Database,
+    DB::Arguments: Default,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+    Uuid: for<'t> Encode<'t, DB> + Type<DB>,
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new(
+        "SELECT id, version, stage, executor_org_id, planned_end, overdue_from, state \
+         FROM project_list WHERE 1 = 1",
+    );
+    if let Some(stage) = &filter.stage {
+        query.push(" AND stage = ").push_bind(stage.clone());
+    }
+    if let Some(executor) = &filter.executor {
+        query
+            .push(" AND executor_org_id = ")
+            .push_bind(executor.clone());
+    }
+    // Overdue on `today`: the domain stored the first overdue day
+    // (`Project::overdue_from`); the rule itself is not restated here.
+    match filter.overdue_on {
+        Some((true, today)) => {
+            query
+                .push(" AND overdue_from <= ")
+                .push_bind(today.to_string());
+        }
+        Some((false, today)) => {
+            query
+                .push(" AND (overdue_from IS NULL OR overdue_from > ")
+                .push_bind(today.to_string())
+                .push(")");
+        }
+        None => {}
+    }
+    if let Some(after) = filter.after {
+        query.push(" AND id > ").push_bind(after);
+    }
+    query
+        .push(" ORDER BY id LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    query
+}

@@ -20,6 +20,7 @@
 //! No SQL and no business rules: it calls `granttrail-app` and maps the
 //! answers to HTTP.
 
+mod bodies;
 mod extract;
 mod idle;
 pub mod metrics;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// One invalid field, as reported to clients.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InvalidField {
     /// JSON Pointer into the request body.
     pub pointer: String,
@@ -27,6 +27,29 @@ impl From<FieldError> for InvalidField {
             message: e.message,
         }
     }
+}
+
+/// The body of every error answer (RFC 9457, `application/problem+json`),
+/// as the OpenAPI document describes it. Some problems add members of
+/// their own (`version`, `current_version`, `stage`, `allowed`, `table`,
+/// `output`, `parameter`), documented in docs/api.md.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDocument {
+    /// `urn:granttrail:problem:` and the code.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short title.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened and what to do, in plain words.
+    pub detail: String,
+    /// The stable machine code.
+    pub code: String,
+    /// Every invalid field, with its JSON Pointer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<InvalidField>,
 }
 
 /// A problem response under construction (boxed: errors travel through

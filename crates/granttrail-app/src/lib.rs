@@ -40,6 +40,7 @@ pub use error::AppError;
 pub use granttrail_projections::InclusionProof;
 pub use log_check::LogReport;
 pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
+pub use reads::SigningKeyInfo;
 pub use state_cache::CurrentState;
 pub use transparency::{AgainstReport, event_leaf};
 

@@ -47,6 +47,7 @@ pub struct ProjectListQuery {
 
 /// One page of the project list.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectPage {
     /// The projects, oldest first.
     pub items: Vec<ProjectView>,

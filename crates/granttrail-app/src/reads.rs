@@ -211,19 +211,36 @@ impl App {
         })
     }
 
-    /// The public half of the bundle-signing key.
-    pub fn signing_key_info(&self) -> serde_json::Value {
+    /// The public half of the bundle-signing key, and the log's verifier
+    /// key.
+    pub fn signing_key_info(&self) -> SigningKeyInfo {
         use base64::Engine;
         let public = self.signing_key.verifying_key().to_bytes();
         let verifier = self.log_signer().ok().map(|s| s.verifier().clone());
-        serde_json::json!({
-            "algorithm": "Ed25519",
-            "public_key": hex::encode(public),
-            "public_key_base64": base64::engine::general_purpose::STANDARD.encode(public),
-            "key_id": verifier.as_ref().map(|v| format!("{:08x}", v.key_id())),
-            "log_verifier_key": verifier.as_ref().map(|v| v.encode()),
-        })
+        SigningKeyInfo {
+            algorithm: "Ed25519",
+            public_key: hex::encode(public),
+            public_key_base64: base64::engine::general_purpose::STANDARD.encode(public),
+            key_id: verifier.as_ref().map(|v| format!("{:08x}", v.key_id())),
+            log_verifier_key: verifier.as_ref().map(|v| v.encode()),
+        }
     }
+}
+
+/// The keys an auditor pins (`GET /api/v1/signing-key`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SigningKeyInfo {
+    /// Always `Ed25519`.
+    pub algorithm: &'static str,
+    /// The bundle-signing public key, hex.
+    pub public_key: String,
+    /// The same key, base64.
+    pub public_key_base64: String,
+    /// The log key's id (8 hex digits), when the log is on.
+    pub key_id: Option<String>,
+    /// The log's verifier key in the signed-note form, when the log is on.
+    pub log_verifier_key: Option<String>,
 }
 
 impl App {

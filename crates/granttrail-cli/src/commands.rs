@@ -54,8 +54,13 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
     let mut app = wiring::open(&settings, metrics.clone(), opening).await?;
     if matches!(
         command,
-        Command::Serve { .. } | Command::Export { .. } | Command::SigningKey { .. }
+        Command::Serve { .. }
+            | Command::Import { .. }
+            | Command::Export { .. }
+            | Command::SigningKey { .. }
     ) {
+        // Every command that may sign (an import signs the checkpoint its
+        // finalizations call for) signs with the one key auditors pinned.
         // A log that signed checkpoints must keep its key: a missing key is
         // an error then, never a reason to make a new one.
         let signed = app.has_checkpoints().await.map_err(|e| e.to_string())?;

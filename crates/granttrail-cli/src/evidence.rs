@@ -69,11 +69,11 @@ pub(crate) async fn signing_key(
         app.clone()
     };
     let info = app.signing_key_info();
-    println!("{}", info["public_key"].as_str().unwrap_or_default());
-    println!("key id: {}", info["key_id"].as_str().unwrap_or_default());
+    println!("{}", info.public_key);
+    println!("key id: {}", info.key_id.unwrap_or_default());
     println!(
         "log verifier key: {}",
-        info["log_verifier_key"].as_str().unwrap_or_default()
+        info.log_verifier_key.unwrap_or_default()
     );
     println!("kept in: {}", path.display());
     Ok(ExitCode::SUCCESS)

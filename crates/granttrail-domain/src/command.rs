@@ -14,6 +14,7 @@ use crate::values::{
 
 /// Sign a funding agreement (签约): creates the project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignProject {
     /// Optional human project code, unique across all projects.
@@ -46,6 +47,7 @@ pub struct SignProject {
 
 /// Extend the planned period (延期变更).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExtendPeriod {
     /// Date the extension was decided.
@@ -61,6 +63,7 @@ pub struct ExtendPeriod {
 
 /// Submit the executor's closing self-report (提交结项报告).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubmitSelfReport {
     /// Date the report was handed in.
@@ -78,6 +81,7 @@ pub struct SubmitSelfReport {
 
 /// Review a submitted self-report (审查).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewSelfReport {
     /// Date of the review.
@@ -91,6 +95,7 @@ pub struct ReviewSelfReport {
 
 /// Record the site visit (现场评估).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordSiteVisit {
     /// Date of the visit.
@@ -105,6 +110,7 @@ pub struct RecordSiteVisit {
 
 /// Draft (or revise) the closing-evaluation report (评估报告初稿).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DraftEvaluation {
     /// Date of this draft.
@@ -124,6 +130,7 @@ pub struct DraftEvaluation {
 
 /// Finalize the evaluation (正式评估报告): the latest draft becomes final.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FinalizeEvaluation {
     /// Date of finalization.

@@ -14,6 +14,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BusinessDate(NaiveDate);
 
+/// In the OpenAPI document: a string of format `date` (`YYYY-MM-DD`).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for BusinessDate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .examples([serde_json::json!("2022-05-11")])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for BusinessDate {}
+
 impl BusinessDate {
     /// Builds a date from its parts; `None` when the day does not exist.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Self> {

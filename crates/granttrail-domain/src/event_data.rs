@@ -16,6 +16,7 @@ use crate::values::{
 
 /// 签约: the agreement was signed, as validated and trimmed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSigned {
     /// Human project code, unique across all projects.
@@ -48,6 +49,7 @@ pub struct ProjectSigned {
 
 /// 延期变更: the planned end moved later.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PeriodExtended {
     /// Date of the decision.
@@ -65,6 +67,7 @@ pub struct PeriodExtended {
 
 /// 提交结项报告: the executor's self-report, as accepted (schema v2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SelfReportSubmitted {
     /// Date the report was handed in.
@@ -82,6 +85,7 @@ pub struct SelfReportSubmitted {
 
 /// 审查: the outcome of reviewing the self-report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SelfReportReviewed {
     /// Date of the review.
@@ -95,6 +99,7 @@ pub struct SelfReportReviewed {
 
 /// 现场评估: the site visit as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SiteVisited {
     /// Date of the visit.
@@ -109,6 +114,7 @@ pub struct SiteVisited {
 
 /// 评估报告初稿: one revision of the evaluation report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationDrafted {
     /// 1 for the first draft, then one more for each revision.
@@ -130,6 +136,7 @@ pub struct EvaluationDrafted {
 
 /// 正式评估报告: the latest draft became the final report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationFinalized {
     /// Date of finalization.

@@ -15,6 +15,7 @@ use crate::values::{Comparison, Conclusion, Executor, Funding, Period, ReviewOut
 
 /// Where a project is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Agreement signed; work under way.
@@ -90,6 +91,7 @@ impl fmt::Display for Stage {
 
 /// An indicator with its target and, once reported, its actual value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorStatus {
     /// Key, unique within the project.
     pub key: String,
@@ -112,6 +114,7 @@ pub struct IndicatorStatus {
 
 /// The final state of the evaluation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finalized {
     /// Date of finalization.
     pub finalized_on: BusinessDate,
@@ -125,6 +128,7 @@ pub struct Finalized {
 
 /// A project's state after some prefix of its events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Project {
     /// Number of events folded so far (the stream version).
     pub version: u64,

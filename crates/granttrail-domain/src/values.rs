@@ -7,6 +7,7 @@ use crate::date::BusinessDate;
 
 /// The executing organisation (执行单位) that carries the project out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Executor {
     /// Stable organisation id; executor tokens are scoped to it.
@@ -17,6 +18,7 @@ pub struct Executor {
 
 /// A planned period of work, both ends inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Period {
     /// First day of the project.
@@ -27,6 +29,7 @@ pub struct Period {
 
 /// Where the money comes from. Amounts are decimal strings, never floats.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Funding {
     /// Source of the matching funds (配套资金来源); an extension may change it.
@@ -44,6 +47,7 @@ pub struct Funding {
 
 /// How an indicator's actual value is judged against its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
     /// Met when actual ≥ target.
@@ -67,6 +71,7 @@ impl Comparison {
 
 /// An output indicator agreed at signing, with its target.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
     /// Key the self-report's actuals refer to; unique within a project.
@@ -83,6 +88,7 @@ pub struct Indicator {
 
 /// One reported actual value in a self-report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Actual {
     /// The indicator this value is for.
@@ -96,6 +102,7 @@ pub struct Actual {
 
 /// An output reported without a target (e.g. 720 person-times served).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExtraOutput {
     /// What was produced.
@@ -108,6 +115,7 @@ pub struct ExtraOutput {
 
 /// The outcome of staff reviewing a self-report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewOutcome {
     /// The report is complete; a site visit follows.
@@ -118,6 +126,7 @@ pub enum ReviewOutcome {
 
 /// The evaluation's conclusion on the project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Conclusion {
     /// 通过: the project passed its closing evaluation.
@@ -128,6 +137,7 @@ pub enum Conclusion {
 
 /// What was checked of the accounts during a site visit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FinancialCheck {
     /// Original vouchers (原始凭证) were inspected.

@@ -10,6 +10,7 @@ use crate::{ProjectionError, decode};
 
 /// One changed field of the project state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     /// Path of the field in the project state, e.g. `period.end` or
     /// `indicators[0].actual`.
@@ -22,6 +23,7 @@ pub struct FieldChange {
 
 /// Who caused an event, as shown in the trail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditActor {
     /// The token's name.
     pub name: String,
@@ -33,6 +35,7 @@ pub struct AuditActor {
 
 /// One event of the trail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRow {
     /// The project.
     pub project_id: String,

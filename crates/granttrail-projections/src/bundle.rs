@@ -61,6 +61,7 @@ pub struct Manifest {
 /// One event's inclusion proof, as served by `GET /api/v1/log/inclusion`
 /// and carried in bundles (`proofs.json`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InclusionProof {
     /// The event's global position.
     pub position: i64,

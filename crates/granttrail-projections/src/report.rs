@@ -15,6 +15,7 @@ use crate::{ProjectionError, decode};
 
 /// The report's language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Lang {
     /// 简体中文 (`zh-CN`).
     #[serde(rename = "zh-CN")]
@@ -58,6 +59,7 @@ pub enum ReportError {
 
 /// One milestone of the project's life, for the timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Milestone {
     /// Its business date.
     pub date: String,
@@ -69,6 +71,7 @@ pub struct Milestone {
 
 /// One indicator's line in the target/actual table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorLine {
     /// Label.
     pub label: String,
@@ -92,6 +95,7 @@ pub struct IndicatorLine {
 
 /// An extension, as the report tells it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExtensionLine {
     /// Decision date.
     pub decided_on: String,
@@ -108,6 +112,7 @@ pub struct ExtensionLine {
 /// Every fact of the report, language-specific words included. The JSON
 /// format is this structure.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     /// Language.
     pub lang: Lang,
@@ -195,6 +200,7 @@ pub struct Report {
 
 /// Fixed words of the templates, in one language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Words {
     draft_watermark: String,
     basics: String,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 /// A project's state with its id and today's overdue flag, in the shape
 /// clients rely on (docs/api.md, "Reads").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectView {
     /// The project (stream) id.
     pub id: Uuid,

@@ -242,6 +242,7 @@ fn write_canonical<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 
 /// The outcome of verifying one stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainReport {
     /// Whether every event and the head are intact.
     pub ok: bool,

@@ -11,6 +11,7 @@ use crate::idempotency::IdempotencyRecord;
 
 /// Who caused an event: the token that sent the command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     /// Token id (or `operator` for CLI imports).
     pub id: String,
@@ -27,6 +28,7 @@ pub struct Actor {
 /// `GET /api/v1/projects/{id}/events`. The hash chain is computed from this
 /// shape, so its serialisation is part of the contract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StoredEvent {
     /// Global position: commit order across all streams.

@@ -9,6 +9,7 @@ use crate::StoreError;
 
 /// The four roles of the API contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including token management.
@@ -43,6 +44,7 @@ impl Role {
 
 /// A token as stored: never the secret itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRecord {
     /// Public id, shown in listings and recorded as the actor id.
     pub id: Uuid,

@@ -4,7 +4,11 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use granttrail_app::{CommandRequest, CommandResponse};
-use granttrail_domain::CommandKind;
+use granttrail_domain::{
+    CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordSiteVisit,
+    ReviewSelfReport, SignProject, SubmitSelfReport,
+};
+use granttrail_projections::ProjectView;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use uuid::Uuid;
 
@@ -60,8 +64,11 @@ fn command_response(response: CommandResponse) -> Response {
 
 /// Sign a project (`ProjectSigned`).
 #[utoipa::path(post, path = "/api/v1/projects", tag = "commands",
-    request_body(content = Object, content_type = "application/json", description = "code?, title, programme, funder, executor {org_id, name}, communities [], applied_on, signed_on, period {start, end}, funding {matching_source, grant_amount?, matching_amount?, currency?}, indicators [{key, label, unit, target, comparison}], predecessor?"),
-    responses((status = 201, description = "created; Location and ETag \"1\""), (status = 409, description = "duplicate-code"), (status = 422, description = "validation-failed")),
+    request_body(content = SignProject, content_type = "application/json"),
+    responses((status = 201, description = "created; Location and ETag \"1\"", body = ProjectView, content_type = "application/json"),
+              (status = 400, description = "malformed-json, unknown-field, duplicate-key, or an If-Match sent"),
+              (status = 403, description = "forbidden: the role may not sign"),
+              (status = 409, description = "duplicate-code"), (status = 422, description = "validation-failed")),
     security(("bearer" = [])))]
 pub(super) async fn sign_project(
     State(state): State<ApiState>,
@@ -89,14 +96,16 @@ pub(super) async fn sign_project(
 }
 
 macro_rules! command_route {
-    ($name:ident, $kind:expr, $path:literal, $event:literal, $body:literal) => {
+    ($name:ident, $kind:expr, $path:literal, $event:literal, $body:ident) => {
         #[doc = concat!("Append `", $event, "` to a project.")]
         #[utoipa::path(post, path = $path, tag = "commands",
             params(("id" = String, Path, description = "project id"),
                    ("If-Match" = String, Header, description = "the ETag you last saw, e.g. \"3\""),
                    ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
-            request_body(content = Object, content_type = "application/json", description = $body),
-            responses((status = 200, description = "the new state, with its ETag"),
+            request_body(content = $body, content_type = "application/json"),
+            responses((status = 200, description = "the new state, with its ETag", body = ProjectView, content_type = "application/json"),
+                      (status = 403, description = "forbidden: the role may not send this command"),
+                      (status = 404, description = "not-found: no such project, or not the caller's"),
                       (status = 409, description = "invalid-transition"), (status = 412, description = "version-conflict"),
                       (status = 422, description = "validation-failed"), (status = 428, description = "precondition-required")),
             security(("bearer" = [])))]
@@ -119,40 +128,40 @@ command_route!(
     CommandKind::Extend,
     "/api/v1/projects/{id}/extensions",
     "PeriodExtended",
-    "decided_on, new_end, reason, matching_source?"
+    ExtendPeriod
 );
 command_route!(
     submit_self_report,
     CommandKind::SubmitSelfReport,
     "/api/v1/projects/{id}/self-reports",
     "SelfReportSubmitted",
-    "submitted_on, completed_on, actuals [{key, value, note?}], extra_outputs [{label, value, unit}]?, summary"
+    SubmitSelfReport
 );
 command_route!(
     review_self_report,
     CommandKind::Review,
     "/api/v1/projects/{id}/reviews",
     "SelfReportReviewed",
-    "reviewed_on, outcome (accepted|returned), comments?"
+    ReviewSelfReport
 );
 command_route!(
     record_site_visit,
     CommandKind::Visit,
     "/api/v1/projects/{id}/site-visits",
     "SiteVisited",
-    "visited_on, visitors [], findings, financial_check {vouchers_checked, budget_reconciled, compliant, notes?}"
+    RecordSiteVisit
 );
 command_route!(
     draft_evaluation,
     CommandKind::Draft,
     "/api/v1/projects/{id}/drafts",
     "EvaluationDrafted",
-    "drafted_on, process, problems [], suggestions [], conclusion (passed|failed), notes?"
+    DraftEvaluation
 );
 command_route!(
     finalize_evaluation,
     CommandKind::Finalize,
     "/api/v1/projects/{id}/finalization",
     "EvaluationFinalized",
-    "finalized_on, approved_by"
+    FinalizeEvaluation
 );

@@ -18,6 +18,7 @@ use http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
 
 use crate::ApiState;
+use crate::bodies::EventPage;
 use crate::extract::{Authenticated, StrictQuery, bearer_secret};
 use crate::problem::{ApiResult, Problem};
 
@@ -41,7 +42,9 @@ fn position(raw: Option<&str>, name: &str) -> Result<i64, Problem> {
 #[utoipa::path(get, path = "/api/v1/events", tag = "reads",
     params(("after" = Option<i64>, Query, description = "only events after this position (0)"),
            ("limit" = Option<u32>, Query, description = "1 to 1000 (100)")),
-    responses((status = 200, description = "{items, next_after}"), (status = 403, description = "executors")),
+    responses((status = 200, description = "one page, in commit order", body = EventPage, content_type = "application/json"),
+              (status = 400, description = "bad-parameter"),
+              (status = 403, description = "forbidden: executors read their own projects only")),
     security(("bearer" = [])))]
 pub(super) async fn events(
     State(state): State<ApiState>,
@@ -61,14 +64,16 @@ pub(super) async fn events(
     };
     let items = state.app.global_events(&caller, after, limit).await?;
     let next_after = items.last().map_or(after, |e| e.position);
-    Ok(Json(serde_json::json!({"items": items, "next_after": next_after})).into_response())
+    Ok(Json(EventPage { items, next_after }).into_response())
 }
 
 /// The global log as Server-Sent Events: each event's `id` is its
 /// position; reconnecting with `Last-Event-ID` resumes right after it.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "reads",
     params(("after" = Option<i64>, Query, description = "start after this position when no Last-Event-ID is sent")),
-    responses((status = 200, description = "text/event-stream")),
+    responses((status = 200, description = "Server-Sent Events: one `event` per stored event, its id the position", content((String = "text/event-stream"))),
+              (status = 400, description = "bad-parameter"),
+              (status = 403, description = "forbidden: executors read their own projects only")),
     security(("bearer" = [])))]
 pub(super) async fn stream(
     State(state): State<ApiState>,
@@ -170,7 +175,9 @@ pub(super) struct RangeQuery {
 #[utoipa::path(get, path = "/api/v1/exports/audit-trail.csv", tag = "reads",
     params(("from" = Option<String>, Query, description = "first recorded-at date (YYYY-MM-DD, UTC)"),
            ("to" = Option<String>, Query, description = "last recorded-at date (YYYY-MM-DD, UTC)")),
-    responses((status = 200, description = "text/csv, UTF-8 with BOM")),
+    responses((status = 200, description = "UTF-8 with BOM; a project whose history cannot be read is a row of event type `unreadable`", content((String = "text/csv; charset=utf-8"))),
+              (status = 400, description = "bad-parameter"),
+              (status = 403, description = "forbidden: executors read their own projects only")),
     security(("bearer" = [])))]
 pub(super) async fn audit_export(
     State(state): State<ApiState>,

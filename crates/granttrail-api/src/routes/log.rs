@@ -5,24 +5,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use granttrail_store::StoredCheckpoint;
 use http::{HeaderValue, header};
 use serde::Deserialize;
-use serde_json::{Value, json};
+
+use granttrail_app::InclusionProof;
 
 use crate::ApiState;
+use crate::bodies::{CheckpointPage, CheckpointSummary, ConsistencyProof};
 use crate::extract::{Authenticated, StrictQuery};
 use crate::problem::{ApiResult, Problem};
-
-fn described(checkpoint: &StoredCheckpoint) -> Value {
-    json!({
-        "tree_size": checkpoint.size,
-        "root_hash": hex::encode(checkpoint.root),
-        "key_id": checkpoint.key_id,
-        "signed_at": granttrail_store::format_instant(&checkpoint.signed_at),
-        "checkpoint": checkpoint.note,
-    })
-}
 
 fn number(raw: Option<&str>, name: &str) -> Result<Option<u64>, Problem> {
     raw.map(|text| {
@@ -34,7 +25,7 @@ fn number(raw: Option<&str>, name: &str) -> Result<Option<u64>, Problem> {
 
 /// The newest signed checkpoint, as the C2SP signed note itself.
 #[utoipa::path(get, path = "/api/v1/log/checkpoint", tag = "log",
-    responses((status = 200, description = "text/plain: a C2SP tlog-checkpoint signed note"),
+    responses((status = 200, description = "a C2SP tlog-checkpoint signed note", content((String = "text/plain; charset=utf-8"))),
               (status = 404, description = "no checkpoint signed yet")),
     security(("bearer" = [])))]
 pub(super) async fn checkpoint(
@@ -65,7 +56,8 @@ pub(super) struct HistoryQuery {
 #[utoipa::path(get, path = "/api/v1/log/checkpoints", tag = "log",
     params(("after" = Option<u64>, Query, description = "only checkpoints of larger trees"),
            ("limit" = Option<u32>, Query, description = "1 to 1000 (100)")),
-    responses((status = 200, description = "{items: [{tree_size, root_hash, key_id, signed_at, checkpoint}]}")),
+    responses((status = 200, description = "checkpoints, oldest first", body = CheckpointPage, content_type = "application/json"),
+              (status = 400, description = "bad-parameter")),
     security(("bearer" = [])))]
 pub(super) async fn checkpoints(
     State(state): State<ApiState>,
@@ -77,14 +69,14 @@ pub(super) async fn checkpoints(
     if !(1..=1000).contains(&limit) {
         return Err(Problem::bad_parameter("limit", "limit is 1 to 1000"));
     }
-    let items: Vec<Value> = state
+    let items = state
         .app
         .checkpoints(&caller, after, limit as u32)
         .await?
         .iter()
-        .map(described)
+        .map(CheckpointSummary::from)
         .collect();
-    Ok(Json(json!({ "items": items })).into_response())
+    Ok(Json(CheckpointPage { items }).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,7 +90,8 @@ pub(super) struct InclusionQuery {
 #[utoipa::path(get, path = "/api/v1/log/inclusion", tag = "log",
     params(("position" = i64, Query, description = "the event's global position"),
            ("tree_size" = Option<u64>, Query, description = "the tree (the newest checkpoint's when absent)")),
-    responses((status = 200, description = "{position, leaf_index, tree_size, event_hash, proof}"),
+    responses((status = 200, description = "the proof", body = InclusionProof, content_type = "application/json"),
+              (status = 400, description = "bad-parameter, or the event is not in the log yet"),
               (status = 404, description = "no such event, or not the caller's")),
     security(("bearer" = [])))]
 pub(super) async fn inclusion(
@@ -128,7 +121,8 @@ pub(super) struct ConsistencyQuery {
 #[utoipa::path(get, path = "/api/v1/log/consistency", tag = "log",
     params(("from" = u64, Query, description = "the older tree size"),
            ("to" = u64, Query, description = "the newer tree size")),
-    responses((status = 200, description = "{from, to, proof}"), (status = 400, description = "bad-parameter")),
+    responses((status = 200, description = "the proof", body = ConsistencyProof, content_type = "application/json"),
+              (status = 400, description = "bad-parameter")),
     security(("bearer" = [])))]
 pub(super) async fn consistency(
     State(state): State<ApiState>,
@@ -140,5 +134,5 @@ pub(super) async fn consistency(
     let to = number(query.to.as_deref(), "to")?
         .ok_or_else(|| Problem::bad_parameter("to", "give the newer tree size"))?;
     let proof = state.app.consistency_proof(&caller, from, to).await?;
-    Ok(Json(json!({ "from": from, "to": to, "proof": proof })).into_response())
+    Ok(Json(ConsistencyProof { from, to, proof }).into_response())
 }

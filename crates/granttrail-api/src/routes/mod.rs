@@ -2,6 +2,7 @@
 //! OpenAPI document, so the two cannot drift apart.
 
 mod commands;
+mod document;
 mod feed;
 mod log;
 mod ops;
@@ -10,35 +11,13 @@ mod reports;
 mod tokens;
 
 use axum::Router;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::problem::Problem;
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "granttrail",
-        description = "Event-sourced lifecycle of foundation-funded projects: commands, time travel, audit."
-    ),
-    modifiers(&BearerAuth)
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
+use document::ApiDoc;
 
 fn api() -> OpenApiRouter<ApiState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -73,7 +52,9 @@ fn api() -> OpenApiRouter<ApiState> {
 
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut document = api().into_openapi();
+    document::complete(&mut document);
+    document
 }
 
 /// The router with state applied, and problem+json for unknown routes and

@@ -4,21 +4,22 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use serde_json::json;
 
 use crate::ApiState;
+use crate::bodies::Status;
 use crate::extract::Authenticated;
 use crate::problem::{ApiResult, unavailable};
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive", body = Status, content_type = "application/json")))]
 pub(super) async fn healthz() -> Response {
-    Json(json!({"status": "ok"})).into_response()
+    Json(Status { status: "ok" }).into_response()
 }
 
 /// Readiness: the database answers and projections are caught up.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "ready"), (status = 503, description = "not ready, with the reason")))]
+    responses((status = 200, description = "ready", body = Status, content_type = "application/json"),
+              (status = 503, description = "not ready, with the reason")))]
 pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
     if let Err(error) = state.app.store().ping().await {
         tracing::warn!(%error, "not ready: the store does not answer");
@@ -32,13 +33,13 @@ pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
         return unavailable(&format!("the database cannot be written: {error}")).into_response();
     }
     match (state.readiness)() {
-        None => Json(json!({"status": "ready"})).into_response(),
+        None => Json(Status { status: "ready" }).into_response(),
         Some(reason) => unavailable(&reason).into_response(),
     }
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", content((String = "application/openmetrics-text; version=1.0.0; charset=utf-8")))))]
 pub(super) async fn metrics(State(state): State<ApiState>) -> Response {
     let stuck_at = state.app.projection_stuck().map_or(0, |s| s.position);
     state.metrics.projection_stuck_at.set(stuck_at);
@@ -59,7 +60,7 @@ pub(super) async fn metrics(State(state): State<ApiState>) -> Response {
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
-    responses((status = 200, description = "OpenAPI 3.1")), security(("bearer" = [])))]
+    responses((status = 200, description = "this document", body = Object, content_type = "application/json")), security(("bearer" = [])))]
 pub(super) async fn openapi_json(Authenticated(_): Authenticated) -> ApiResult<Response> {
     Ok(Json(super::openapi()).into_response())
 }

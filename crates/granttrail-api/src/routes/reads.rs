@@ -10,6 +10,10 @@ use granttrail_projections::PointInTime;
 use http::{HeaderValue, header};
 use serde::Deserialize;
 
+use granttrail_app::ProjectPage;
+use granttrail_projections::ProjectView;
+use granttrail_store::StoredEvent;
+
 use crate::ApiState;
 use crate::extract::{Authenticated, StrictQuery, parse_id};
 use crate::problem::{ApiResult, Problem};
@@ -63,7 +67,9 @@ impl PointQuery {
            ("version" = Option<u64>, Query, description = "state after this version"),
            ("known_at" = Option<String>, Query, description = "state as recorded at or before this RFC 3339 instant"),
            ("as_of" = Option<String>, Query, description = "state from events whose business date is on or before this date")),
-    responses((status = 200, description = "the state, with ETag"), (status = 404, description = "not-found")),
+    responses((status = 200, description = "the state, with ETag", body = ProjectView, content_type = "application/json"),
+              (status = 400, description = "bad-parameter: more than one point, or a malformed one"),
+              (status = 404, description = "not-found")),
     security(("bearer" = [])))]
 pub(super) async fn get_project(
     State(state): State<ApiState>,
@@ -96,7 +102,8 @@ pub(super) async fn get_project(
 /// first.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/events", tag = "reads",
     params(("id" = String, Path, description = "project id")),
-    responses((status = 200, description = "a JSON array of events"), (status = 404, description = "not-found")),
+    responses((status = 200, description = "every event, oldest first", body = Vec<StoredEvent>, content_type = "application/json"),
+              (status = 404, description = "not-found")),
     security(("bearer" = [])))]
 pub(super) async fn project_events(
     State(state): State<ApiState>,
@@ -175,7 +182,8 @@ impl ListQuery {
            ("overdue" = Option<bool>, Query, description = "only (or no) overdue projects"),
            ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (50)"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
-    responses((status = 200, description = "{items, next_cursor}")),
+    responses((status = 200, description = "one page, ordered by id", body = ProjectPage, content_type = "application/json"),
+              (status = 400, description = "bad-parameter")),
     security(("bearer" = [])))]
 pub(super) async fn list_projects(
     State(state): State<ApiState>,

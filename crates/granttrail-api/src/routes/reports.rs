@@ -7,6 +7,10 @@ use granttrail_projections::{Lang, audit_csv};
 use http::{HeaderValue, header};
 use serde::Deserialize;
 
+use granttrail_app::SigningKeyInfo;
+use granttrail_projections::{AuditRow, Report};
+use granttrail_store::chain::ChainReport;
+
 use crate::ApiState;
 use crate::extract::{Authenticated, StrictQuery, parse_id};
 use crate::problem::{ApiResult, Problem};
@@ -30,7 +34,10 @@ fn with_type(body: impl IntoResponse, content_type: &'static str) -> Response {
 #[utoipa::path(get, path = "/api/v1/projects/{id}/audit-trail", tag = "reads",
     params(("id" = String, Path, description = "project id"),
            ("format" = Option<String>, Query, description = "json (default) or csv (UTF-8 with BOM)")),
-    responses((status = 200, description = "the audit rows"), (status = 404, description = "not-found")),
+    responses((status = 200, description = "one row per event",
+               content((Vec<AuditRow> = "application/json"), (String = "text/csv; charset=utf-8"))),
+              (status = 400, description = "bad-parameter"),
+              (status = 404, description = "not-found")),
     security(("bearer" = [])))]
 pub(super) async fn audit_trail(
     State(state): State<ApiState>,
@@ -65,7 +72,10 @@ pub(super) async fn audit_trail(
     params(("id" = String, Path, description = "project id"),
            ("lang" = Option<String>, Query, description = "zh-CN (default) or en"),
            ("format" = Option<String>, Query, description = "markdown (default), html or json")),
-    responses((status = 200, description = "the report; marked as a draft until finalized"),
+    responses((status = 200, description = "the report; marked as a draft until finalized",
+               content((String = "text/markdown; charset=utf-8"), (String = "text/html; charset=utf-8"), (Report = "application/json"))),
+              (status = 400, description = "bad-parameter"),
+              (status = 404, description = "not-found"),
               (status = 409, description = "report-not-ready: no draft yet")),
     security(("bearer" = [])))]
 pub(super) async fn report(
@@ -103,7 +113,8 @@ pub(super) async fn report(
 /// Recomputes the project's hash chain.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/verify", tag = "reads",
     params(("id" = String, Path, description = "project id")),
-    responses((status = 200, description = "{ok, events, head_hash, first_bad_version}"), (status = 404, description = "not-found")),
+    responses((status = 200, description = "the chain recomputed", body = ChainReport, content_type = "application/json"),
+              (status = 404, description = "not-found")),
     security(("bearer" = [])))]
 pub(super) async fn verify(
     State(state): State<ApiState>,
@@ -117,7 +128,8 @@ pub(super) async fn verify(
 /// A signed compliance bundle (zip) of the project.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/export", tag = "reads",
     params(("id" = String, Path, description = "project id")),
-    responses((status = 200, description = "application/zip: manifest.json, manifest.sig, events.jsonl, audit-trail.csv, state.json, reports"),
+    responses((status = 200, description = "manifest.json, manifest.sig, events.jsonl, audit-trail.csv, state.json, reports",
+               content((Vec<u8> = "application/zip"))),
               (status = 404, description = "not-found")),
     security(("bearer" = [])))]
 pub(super) async fn export(
@@ -140,7 +152,7 @@ pub(super) async fn export(
 
 /// The public key that signs export bundles (Ed25519).
 #[utoipa::path(get, path = "/api/v1/signing-key", tag = "reads",
-    responses((status = 200, description = "{algorithm, public_key (hex), public_key_base64}")),
+    responses((status = 200, description = "the keys an auditor pins", body = SigningKeyInfo, content_type = "application/json")),
     security(("bearer" = [])))]
 pub(super) async fn signing_key(
     State(state): State<ApiState>,

@@ -6,11 +6,13 @@ use axum::response::{IntoResponse, Response};
 use granttrail_store::Role;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 
 use granttrail_app::permissions::{Action, permits};
 
+use granttrail_store::TokenRecord;
+
 use crate::ApiState;
+use crate::bodies::IssuedTokenBody;
 use crate::extract::{Authenticated, JsonBody, parse_id, read_body};
 use crate::problem::{ApiResult, InvalidField, Problem};
 
@@ -20,9 +22,10 @@ fn may_manage_tokens(caller: &granttrail_app::Caller) -> Result<(), Problem> {
     Ok(permits(caller, Action::ManageTokens)?)
 }
 
-#[derive(Deserialize)]
+/// A token to make.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub(super) struct NewToken {
     name: String,
     role: String,
     #[serde(default)]
@@ -34,8 +37,10 @@ struct NewToken {
 
 /// Create a token; the secret is in this response only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
-    request_body(content = Object, content_type = "application/json", description = "name, role (admin|staff|auditor|executor), org_id (executors only), expires_at (RFC 3339, optional)"),
-    responses((status = 201, description = "{id, name, role, org_id, token}"), (status = 403, description = "forbidden")),
+    request_body(content = NewToken, content_type = "application/json"),
+    responses((status = 201, description = "the token, with its secret shown this once", body = IssuedTokenBody, content_type = "application/json"),
+              (status = 403, description = "forbidden: admins only"),
+              (status = 422, description = "validation-failed")),
     security(("bearer" = [])))]
 pub(super) async fn create_token(
     State(state): State<ApiState>,
@@ -79,21 +84,14 @@ pub(super) async fn create_token(
             expires_at,
         )
         .await?;
-    let body = json!({
-        "id": issued.record.id,
-        "name": issued.record.name,
-        "role": issued.record.role,
-        "org_id": issued.record.org_id,
-        "created_at": granttrail_store::format_instant(&issued.record.created_at),
-        "expires_at": issued.record.expires_at.as_ref().map(granttrail_store::format_instant),
-        "token": issued.secret,
-    });
+    let body = IssuedTokenBody::new(&issued.record, issued.secret);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// Every token (never the secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
-    responses((status = 200, description = "a JSON array of tokens")),
+    responses((status = 200, description = "every token, newest first; never a secret", body = Vec<TokenRecord>, content_type = "application/json"),
+              (status = 403, description = "forbidden: admins only")),
     security(("bearer" = [])))]
 pub(super) async fn list_tokens(
     State(state): State<ApiState>,
@@ -106,7 +104,9 @@ pub(super) async fn list_tokens(
 /// Revoke a token.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = String, Path, description = "token id")),
-    responses((status = 204, description = "revoked"), (status = 404, description = "no such live token")),
+    responses((status = 204, description = "revoked"),
+              (status = 403, description = "forbidden: admins only"),
+              (status = 404, description = "no such live token")),
     security(("bearer" = [])))]
 pub(super) async fn revoke_token(
     State(state): State<ApiState>,

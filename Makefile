@@ -1,7 +1,7 @@
 # Thin targets: one command each. CI (.ci/run) calls the same targets.
 CARGO ?= cargo
 
-.PHONY: run demo test test-python test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
+.PHONY: run demo test test-python test-api-schema test-browser test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
 
 ## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
 run:
@@ -31,6 +31,22 @@ unit:
 test-python:
 	$(CARGO) build -p granttrail-cli --locked
 	$(CARGO) test --locked -p granttrail-e2e --test python_verify -- --ignored
+
+## The OpenAPI document against the real server with schemathesis (from
+## PyPI; .ci/run installs it): zero failures of not_a_server_error,
+## status_code_conformance, content_type_conformance and
+## response_schema_conformance, at a fixed number of examples and seed.
+test-api-schema:
+	$(CARGO) build -p granttrail-cli --locked
+	$(CARGO) test --locked -p granttrail-e2e --test api_schema -- --ignored
+
+## The tests that drive a real headless Chromium over WebDriver: need
+## Debian's chromium and chromium-driver (.ci/run installs them). `make
+## test` reports these tests as ignored. Screenshots land in
+## target/ui-screenshots/.
+test-browser:
+	$(CARGO) build -p granttrail-cli --locked
+	$(CARGO) test --locked -p granttrail-e2e --test reference_page -- --ignored
 
 ## The PostgreSQL suites: needs GRANTTRAIL_TEST_POSTGRES_URL (.ci/run sets
 ## it). The store's own suite, then the suites written for both backends

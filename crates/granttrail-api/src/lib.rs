@@ -26,6 +26,7 @@ mod idle;
 pub mod metrics;
 mod parse_errors;
 pub mod problem;
+mod reference;
 mod routes;
 mod serve;
 mod strict_json;

@@ -5,10 +5,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use granttrail_app::InclusionProof;
 use http::{HeaderValue, header};
 use serde::Deserialize;
-
-use granttrail_app::InclusionProof;
 
 use crate::ApiState;
 use crate::bodies::{CheckpointPage, CheckpointSummary, ConsistencyProof};

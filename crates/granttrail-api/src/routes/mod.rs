@@ -62,6 +62,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub(crate) fn all(state: ApiState) -> Router {
     let (router, _) = api().split_for_parts();
     router
+        .merge(crate::reference::routes())
         .fallback(|| async { Problem::not_found() })
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
+use serde_json::Value;
+
 use crate::ApiState;
 use crate::bodies::Status;
 use crate::extract::Authenticated;
@@ -62,5 +64,9 @@ pub(super) async fn metrics(State(state): State<ApiState>) -> Response {
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "this document", body = Object, content_type = "application/json")), security(("bearer" = [])))]
 pub(super) async fn openapi_json(Authenticated(_): Authenticated) -> ApiResult<Response> {
-    Ok(Json(super::openapi()).into_response())
+    // Built once: the document is fixed for the life of the binary.
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let document =
+        DOCUMENT.get_or_init(|| serde_json::to_value(super::openapi()).unwrap_or_default());
+    Ok(Json(document).into_response())
 }

@@ -4,15 +4,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use granttrail_app::ProjectListQuery;
+use granttrail_app::{ProjectListQuery, ProjectPage};
 use granttrail_domain::{BusinessDate, Stage};
-use granttrail_projections::PointInTime;
+use granttrail_projections::{PointInTime, ProjectView};
+use granttrail_store::StoredEvent;
 use http::{HeaderValue, header};
 use serde::Deserialize;
-
-use granttrail_app::ProjectPage;
-use granttrail_projections::ProjectView;
-use granttrail_store::StoredEvent;
 
 use crate::ApiState;
 use crate::extract::{Authenticated, StrictQuery, parse_id};
@@ -177,7 +174,7 @@ impl ListQuery {
 /// Projects, filtered and paginated by a cursor that stays stable while
 /// projects are added.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "reads",
-    params(("stage" = Option<String>, Query, description = "only projects in this stage"),
+    params(("stage" = Option<Stage>, Query, description = "only projects in this stage"),
            ("executor" = Option<String>, Query, description = "only this executing organisation's projects"),
            ("overdue" = Option<bool>, Query, description = "only (or no) overdue projects"),
            ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (50)"),

@@ -3,13 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use granttrail_projections::{Lang, audit_csv};
+use granttrail_app::SigningKeyInfo;
+use granttrail_projections::{AuditRow, Lang, Report, audit_csv};
+use granttrail_store::chain::ChainReport;
 use http::{HeaderValue, header};
 use serde::Deserialize;
-
-use granttrail_app::SigningKeyInfo;
-use granttrail_projections::{AuditRow, Report};
-use granttrail_store::chain::ChainReport;
 
 use crate::ApiState;
 use crate::extract::{Authenticated, StrictQuery, parse_id};
@@ -20,6 +18,44 @@ use crate::problem::{ApiResult, Problem};
 pub(super) struct FormatQuery {
     format: Option<String>,
     lang: Option<String>,
+}
+
+/// What `format` the audit trail comes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub(super) enum AuditFormat {
+    /// JSON rows (the default).
+    Json,
+    /// CSV, UTF-8 with a BOM, for spreadsheets.
+    Csv,
+}
+
+/// What `format` the report comes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub(super) enum ReportFormat {
+    /// Markdown (the default).
+    Markdown,
+    /// A self-contained, printable HTML page.
+    Html,
+    /// The report's data as JSON.
+    Json,
+}
+
+/// Reads a `format` parameter: one of `choices` by its name, the first
+/// when absent.
+fn format_of<T: Copy>(raw: Option<&str>, choices: &[(&str, T)]) -> Result<T, Problem> {
+    let Some(raw) = raw else {
+        return Ok(choices[0].1);
+    };
+    choices
+        .iter()
+        .find(|(name, _)| *name == raw)
+        .map(|(_, format)| *format)
+        .ok_or_else(|| {
+            let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+            Problem::bad_parameter("format", format!("'{raw}' is not {}", names.join(" or ")))
+        })
 }
 
 fn with_type(body: impl IntoResponse, content_type: &'static str) -> Response {
@@ -33,7 +69,7 @@ fn with_type(body: impl IntoResponse, content_type: &'static str) -> Response {
 /// One row per event: who, when, what, every field changed, the hash.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/audit-trail", tag = "reads",
     params(("id" = String, Path, description = "project id"),
-           ("format" = Option<String>, Query, description = "json (default) or csv (UTF-8 with BOM)")),
+           ("format" = Option<AuditFormat>, Query, description = "json (default) or csv (UTF-8 with BOM)")),
     responses((status = 200, description = "one row per event",
                content((Vec<AuditRow> = "application/json"), (String = "text/csv; charset=utf-8"))),
               (status = 400, description = "bad-parameter"),
@@ -52,26 +88,26 @@ pub(super) async fn audit_trail(
             "the audit trail has no lang parameter",
         ));
     }
+    let format = format_of(
+        query.format.as_deref(),
+        &[("json", AuditFormat::Json), ("csv", AuditFormat::Csv)],
+    )?;
     let rows = state.app.audit_trail(&caller, id).await?;
-    match query.format.as_deref() {
-        None | Some("json") => Ok(Json(rows).into_response()),
-        Some("csv") => {
+    match format {
+        AuditFormat::Json => Ok(Json(rows).into_response()),
+        AuditFormat::Csv => {
             let text = audit_csv(&rows, true)
                 .map_err(|e| granttrail_app::AppError::render_failed("audit CSV", e))?;
             Ok(with_type(text, "text/csv; charset=utf-8"))
         }
-        Some(other) => Err(Problem::bad_parameter(
-            "format",
-            format!("'{other}' is not json or csv"),
-        )),
     }
 }
 
 /// The closing-evaluation report (结项评估报告).
 #[utoipa::path(get, path = "/api/v1/projects/{id}/report", tag = "reads",
     params(("id" = String, Path, description = "project id"),
-           ("lang" = Option<String>, Query, description = "zh-CN (default) or en"),
-           ("format" = Option<String>, Query, description = "markdown (default), html or json")),
+           ("lang" = Option<Lang>, Query, description = "zh-CN (default) or en"),
+           ("format" = Option<ReportFormat>, Query, description = "markdown (default), html or json")),
     responses((status = 200, description = "the report; marked as a draft until finalized",
                content((String = "text/markdown; charset=utf-8"), (String = "text/html; charset=utf-8"), (Report = "application/json"))),
               (status = 400, description = "bad-parameter"),
@@ -90,20 +126,21 @@ pub(super) async fn report(
         Some(tag) => Lang::parse(tag)
             .ok_or_else(|| Problem::bad_parameter("lang", format!("'{tag}' is not zh-CN or en")))?,
     };
-    let format = query.format.as_deref().unwrap_or("markdown");
-    if !matches!(format, "markdown" | "html" | "json") {
-        return Err(Problem::bad_parameter(
-            "format",
-            format!("'{format}' is not markdown, html or json"),
-        ));
-    }
+    let format = format_of(
+        query.format.as_deref(),
+        &[
+            ("markdown", ReportFormat::Markdown),
+            ("html", ReportFormat::Html),
+            ("json", ReportFormat::Json),
+        ],
+    )?;
     let report = state.app.report(&caller, id, lang).await?;
     let rendered = match format {
-        "html" => report
+        ReportFormat::Html => report
             .to_html()
             .map(|t| with_type(t, "text/html; charset=utf-8")),
-        "json" => report.to_json().map(|t| with_type(t, "application/json")),
-        _ => report
+        ReportFormat::Json => report.to_json().map(|t| with_type(t, "application/json")),
+        ReportFormat::Markdown => report
             .to_markdown()
             .map(|t| with_type(t, "text/markdown; charset=utf-8")),
     };

@@ -3,13 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use granttrail_store::Role;
+use granttrail_app::permissions::{Action, permits};
+use granttrail_store::{Role, TokenRecord};
 use http::StatusCode;
 use serde::Deserialize;
-
-use granttrail_app::permissions::{Action, permits};
-
-use granttrail_store::TokenRecord;
 
 use crate::ApiState;
 use crate::bodies::IssuedTokenBody;

@@ -206,7 +206,12 @@ impl Modify for Roles {
             };
             let words = if !secured {
                 "Roles: anyone; no token needed.".to_owned()
-            } else if roles.contains(&"executor") && action_of(method, &path).is_some() {
+            } else if roles.contains(&"executor")
+                && matches!(
+                    action_of(method, &path),
+                    Some(Action::ReadProject | Action::ListProjects | Action::Command(_))
+                )
+            {
                 format!(
                     "Roles: {} (an executor only for its own organisation's projects).",
                     roles.join(", ")

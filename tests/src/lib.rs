@@ -238,6 +238,19 @@ impl Server {
         cli_in(self.dir.path(), &self.database, args)
     }
 
+    /// `granttrail import` of the seed fixture (finalized, version 8),
+    /// which must succeed; its output line, `seed\tID\tstage\tversion N`.
+    pub fn import_seed(&self) -> String {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-project.json");
+        let out = self.cli(&["import", fixture.to_str().expect("a UTF-8 path")]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+
     /// A new token of `role` through the CLI.
     pub fn token(&self, role: &str, org: Option<&str>) -> String {
         let mut args = vec!["token", "create", "--role", role, "--name", role];

@@ -44,12 +44,8 @@ fn schemathesis(server: &Server, dir: &std::path::Path, token: &str, filter: &[&
 #[ignore = "needs schemathesis from PyPI: `make test-api-schema` (CI runs it)"]
 async fn every_answer_matches_the_openapi_document() {
     let server = Server::start();
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-project.json");
-    let imported = server.cli(&["import", fixture.to_str().unwrap()]);
-    assert!(imported.status.success());
-    let seed_id = String::from_utf8(imported.stdout).unwrap();
-    let seed_id = seed_id.split('\t').nth(1).unwrap().to_owned();
+    let imported = server.import_seed();
+    let seed_id = imported.split('\t').nth(1).unwrap().to_owned();
 
     let admin = Client::new(&server, &server.admin);
     let document = admin.get("/api/v1/openapi.json").await;

@@ -46,15 +46,7 @@ fn an_executor_token_needs_an_organisation() {
 #[tokio::test]
 async fn import_replays_the_seed_and_replay_reads_it_back_at_any_version() {
     let server = Server::start();
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-project.json");
-    let out = server.cli(&["import", fixture.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = server.import_seed();
     let fields: Vec<&str> = stdout.trim().split('\t').collect();
     assert_eq!(fields[0], "seed");
     assert_eq!(fields[2], "finalized");
@@ -99,6 +91,8 @@ async fn import_replays_the_seed_and_replay_reads_it_back_at_any_version() {
             .contains("every hash chain intact")
     );
 
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-project.json");
     let imported_again = server.cli(&["import", fixture.to_str().unwrap()]);
     assert!(
         !imported_again.status.success(),

@@ -9,6 +9,20 @@ use fantoccini::Locator;
 use granttrail_e2e::Server;
 use granttrail_e2e::browser::Browser;
 
+/// Types `token` into the page's field (replacing what was there) and
+/// submits it.
+async fn give_token(page: &fantoccini::Client, token: &str) {
+    let field = page.find(Locator::Id("token")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(token).await.unwrap();
+    page.find(Locator::Css("#sign-in button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 #[ignore = "needs chromium and chromium-driver: `make test-browser` (CI runs it)"]
 async fn the_reference_shows_the_document_once_given_a_token() {
@@ -19,18 +33,7 @@ async fn the_reference_shows_the_document_once_given_a_token() {
     page.goto(&server.url("/docs")).await.unwrap();
 
     // A wrong token is refused in words, and nothing is shown.
-    page.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys("gt_wrong")
-        .await
-        .unwrap();
-    page.find(Locator::Css("#sign-in button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    give_token(page, "gt_wrong").await;
     let refused = page
         .wait()
         .for_element(Locator::XPath(
@@ -44,15 +47,7 @@ async fn the_reference_shows_the_document_once_given_a_token() {
         refused.text().await.unwrap()
     );
 
-    let field = page.find(Locator::Id("token")).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(&token).await.unwrap();
-    page.find(Locator::Css("#sign-in button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    give_token(page, &token).await;
     page.wait()
         .for_element(Locator::Css("body[data-loaded='true']"))
         .await

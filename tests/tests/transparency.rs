@@ -265,16 +265,9 @@ async fn a_growing_log_is_checkpointed_on_the_interval_without_an_export() {
 async fn an_import_signs_its_checkpoint_with_the_key_the_server_publishes() {
     let mut server = Server::start();
     let staff = Client::new(&server, &server.token("staff", None));
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed-project.json");
     // The seed ends finalized, and a finalization is committed to the log
     // at once: the import process itself signs that checkpoint.
-    let out = server.cli(&["import", fixture.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    server.import_seed();
 
     let verifier = verifier(&staff).await;
     let (_, imported) = checkpoint(&staff, &verifier).await;

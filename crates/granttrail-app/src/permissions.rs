@@ -80,19 +80,9 @@ pub fn permits(caller: &Caller, action: Action) -> Result<(), AppError> {
 mod tests {
     use super::*;
 
-    const COMMANDS: [CommandKind; 7] = [
-        CommandKind::Sign,
-        CommandKind::Extend,
-        CommandKind::SubmitSelfReport,
-        CommandKind::Review,
-        CommandKind::Visit,
-        CommandKind::Draft,
-        CommandKind::Finalize,
-    ];
-
     #[test]
     fn only_staff_and_admins_run_the_workflow_and_executors_submit_their_report() {
-        for kind in COMMANDS {
+        for kind in CommandKind::ALL {
             let action = Action::Command(kind);
             assert!(role_permits(Role::Admin, action), "{kind}");
             assert!(role_permits(Role::Staff, action), "{kind}");

@@ -89,50 +89,45 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/docs/assets/{name}", get(asset))
 }
 
-fn secured(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+/// `body` with `headers`, and the two every file of the page carries.
+fn served(body: Response, headers: [(header::HeaderName, &'static str); 3]) -> Response {
+    let mut response = body;
+    let all = headers.into_iter().chain([
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ]);
+    for (name, value) in all {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
     response
 }
 
 async fn page() -> Response {
-    let mut response = secured(reference().page.clone().into_response());
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+    served(
+        reference().page.clone().into_response(),
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+    )
 }
 
 async fn asset(Path(name): Path<String>) -> Response {
     let Some(asset) = reference().assets.iter().find(|a| a.name == name) else {
         return Problem::not_found().into_response();
     };
-    let mut response = secured(asset.bytes.into_response());
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    // The name changes with the content: keep it for a year.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    response
+    served(
+        asset.bytes.into_response(),
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            // The name changes with the content: keep it for a year.
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ impl App {
             let stored = self
                 .read_checked(caller, request.project_id, StreamBound::default())
                 .await?;
-            match state_at(&stored, PointInTime::Latest)? {
+            match state_at(&stored, PointInTime::Latest).map_err(AppError::history)? {
                 Some(project) => Some(project),
                 None => return Err(AppError::NotFound),
             }

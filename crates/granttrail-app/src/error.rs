@@ -173,22 +173,20 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// History that cannot be folded. The fold is pure and cannot log, so
-/// this conversion is where the error starts, and logs it once.
-impl From<granttrail_projections::ProjectionError> for AppError {
-    fn from(error: granttrail_projections::ProjectionError) -> Self {
+/// Outputs of the pure crates, which cannot log: these constructors are
+/// where their errors start as far as logging goes.
+impl AppError {
+    /// History that cannot be folded into a project.
+    pub fn history(error: granttrail_projections::ProjectionError) -> AppError {
         AppError::corrupt(error.to_string())
     }
-}
 
-/// A report that cannot be produced, by its cause; like the fold it comes
-/// from pure code, so it is logged here.
-impl From<granttrail_projections::ReportError> for AppError {
-    fn from(error: granttrail_projections::ReportError) -> Self {
+    /// A report that cannot be produced, by its cause.
+    pub fn report(error: granttrail_projections::ReportError) -> AppError {
         use granttrail_projections::ReportError;
         match error {
             ReportError::NotReady => AppError::ReportNotReady,
-            ReportError::History(history) => AppError::from(history),
+            ReportError::History(history) => AppError::history(history),
             ReportError::Render(reason) => AppError::render_failed("report", reason),
         }
     }
@@ -202,13 +200,13 @@ mod tests {
 
     #[test]
     fn a_report_that_cannot_render_is_a_render_failure_not_corrupt_history() {
-        let error = AppError::from(ReportError::Render("template".into()));
+        let error = AppError::report(ReportError::Render("template".into()));
         assert!(
             matches!(error, AppError::RenderFailed { what: "report", .. }),
             "{error:?}"
         );
         assert_eq!(
-            AppError::from(ReportError::NotReady),
+            AppError::report(ReportError::NotReady),
             AppError::ReportNotReady
         );
     }
@@ -218,7 +216,7 @@ mod tests {
         let history =
             ProjectionError::from(granttrail_domain::HistoryError::SignedTwice { version: 4 });
         assert!(matches!(
-            AppError::from(ReportError::History(history)),
+            AppError::report(ReportError::History(history)),
             AppError::Corrupt(_)
         ));
     }

@@ -70,7 +70,8 @@ impl App {
         let events = self
             .read_checked(caller, id, StreamBound::default())
             .await?;
-        let Some(project) = state_at(&events, PointInTime::Latest)? else {
+        let Some(project) = state_at(&events, PointInTime::Latest).map_err(AppError::history)?
+        else {
             return Err(AppError::NotFound);
         };
         let project = std::sync::Arc::new(project);
@@ -110,7 +111,7 @@ impl App {
                 });
             }
         }
-        match state_at(&events, point)? {
+        match state_at(&events, point).map_err(AppError::history)? {
             Some(project) => Ok(ProjectView::new(id, project, self.today())),
             None => Err(AppError::NotFound),
         }
@@ -121,13 +122,13 @@ impl App {
     /// A project's audit trail: one row per event.
     pub async fn audit_trail(&self, caller: &Caller, id: Uuid) -> Result<Vec<AuditRow>, AppError> {
         let events = self.events(caller, id).await?;
-        Ok(audit_trail(&events)?)
+        audit_trail(&events).map_err(AppError::history)
     }
 
     /// A project's closing-evaluation report, once a draft exists.
     pub async fn report(&self, caller: &Caller, id: Uuid, lang: Lang) -> Result<Report, AppError> {
         let events = self.events(caller, id).await?;
-        let report = build_report(&events, lang)?;
+        let report = build_report(&events, lang).map_err(AppError::report)?;
         // A finalized report names the checkpoint covering its final event.
         match (&self.log, events.last()) {
             (Some(log), Some(last)) if report.is_final => {
@@ -190,7 +191,9 @@ impl App {
             Some(_) => Some(self.evidence(&events).await?),
             None => None,
         };
-        let project = state_at(&events, PointInTime::Latest)?.ok_or(AppError::NotFound)?;
+        let project = state_at(&events, PointInTime::Latest)
+            .map_err(AppError::history)?
+            .ok_or(AppError::NotFound)?;
         let view = ProjectView::new(id, project, self.today());
         let actor = caller.actor();
         let exporter = format!("{} ({})", actor.name, actor.role);
@@ -207,7 +210,7 @@ impl App {
         )
         .map_err(|error| match error {
             ReportError::Render(reason) => AppError::render_failed("bundle", reason),
-            other => AppError::from(other),
+            other => AppError::report(other),
         })
     }
 

@@ -236,7 +236,7 @@ async fn project_rows(
     within: &impl Fn(&DateTime<Utc>) -> bool,
 ) -> Result<String, Problem> {
     let events = state.app.events(caller, id).await?;
-    let rows = audit_trail(&events).map_err(granttrail_app::AppError::from)?;
+    let rows = audit_trail(&events).map_err(granttrail_app::AppError::history)?;
     let kept: Vec<_> = rows
         .into_iter()
         .zip(&events)

@@ -205,7 +205,7 @@ impl App {
             &exporter,
             &now,
             &signer,
-            &self.signing_key,
+            self.signing_key()?,
             evidence.as_ref(),
         )
         .map_err(|error| match error {
@@ -216,17 +216,17 @@ impl App {
 
     /// The public half of the bundle-signing key, and the log's verifier
     /// key.
-    pub fn signing_key_info(&self) -> SigningKeyInfo {
+    pub fn signing_key_info(&self) -> Result<SigningKeyInfo, AppError> {
         use base64::Engine;
-        let public = self.signing_key.verifying_key().to_bytes();
+        let public = self.signing_key()?.verifying_key().to_bytes();
         let verifier = self.log_signer().ok().map(|s| s.verifier().clone());
-        SigningKeyInfo {
+        Ok(SigningKeyInfo {
             algorithm: "Ed25519",
             public_key: hex::encode(public),
             public_key_base64: base64::engine::general_purpose::STANDARD.encode(public),
             key_id: verifier.as_ref().map(|v| format!("{:08x}", v.key_id())),
             log_verifier_key: verifier.as_ref().map(|v| v.encode()),
-        }
+        })
     }
 }
 

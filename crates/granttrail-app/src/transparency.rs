@@ -202,7 +202,7 @@ impl App {
 
     /// The log's signer: the server's key, named by the log's origin.
     pub fn log_signer(&self) -> Result<NoteSigner, AppError> {
-        NoteSigner::new(&self.log_origin, (*self.signing_key).clone())
+        NoteSigner::new(&self.log_origin, self.signing_key()?.clone())
             .map_err(|e| AppError::internal(format!("the log origin: {e}")))
     }
 

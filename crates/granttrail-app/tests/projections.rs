@@ -535,3 +535,16 @@ async fn runners_of_two_processes_on_one_database_apply_each_event_once() {
     second.rebuild_projections(|_, _| {}).await.unwrap();
     assert_eq!(whole_list(&first).await, shared, "equal to a rebuild");
 }
+
+/// Not a projection, but it needs an app on a real store: a process that
+/// was given no signing key signs nothing (it once signed with a key of its
+/// own that no auditor knew).
+#[tokio::test]
+async fn an_app_given_no_signing_key_signs_nothing() {
+    let database = Database::fresh().await;
+    let app = database.app().await;
+    assert!(matches!(app.signing_key_info(), Err(AppError::Internal(_))));
+    assert!(matches!(app.log_signer(), Err(AppError::Internal(_))));
+    let keyed = app.with_signing_key(ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+    assert!(keyed.signing_key_info().is_ok());
+}

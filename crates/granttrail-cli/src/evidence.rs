@@ -68,7 +68,7 @@ pub(crate) async fn signing_key(
     } else {
         app.clone()
     };
-    let info = app.signing_key_info();
+    let info = app.signing_key_info().map_err(|e| e.to_string())?;
     println!("{}", info.public_key);
     println!("key id: {}", info.key_id.unwrap_or_default());
     println!(

@@ -195,5 +195,5 @@ pub(super) async fn signing_key(
     State(state): State<ApiState>,
     Authenticated(_): Authenticated,
 ) -> ApiResult<Response> {
-    Ok(Json(state.app.signing_key_info()).into_response())
+    Ok(Json(state.app.signing_key_info()?).into_response())
 }

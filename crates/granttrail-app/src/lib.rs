@@ -39,7 +39,7 @@ pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
 pub use granttrail_projections::InclusionProof;
 pub use log_check::LogReport;
-pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
+pub use projection::{ListParams, PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
 pub use reads::SigningKeyInfo;
 pub use state_cache::CurrentState;
 pub use transparency::{AgainstReport, event_leaf};

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use granttrail_domain::{Project, ProjectEvent, Stage, evolve};
+use granttrail_domain::{BusinessDate, Project, ProjectEvent, Stage, evolve};
 use granttrail_projections::ProjectView;
 use granttrail_store::{CheckpointStep, ProjectFilter, ProjectRow, Saved, StoredEvent};
 use serde::Serialize;
@@ -39,10 +39,102 @@ pub struct ProjectListQuery {
     pub executor: Option<String>,
     /// Only overdue (or only not overdue) projects, judged today.
     pub overdue: Option<bool>,
+    /// Only projects whose code, title, executor (name or id) or a
+    /// community contains this text, without regard to case.
+    pub search: Option<String>,
+    /// Only projects signed on or after this date.
+    pub signed_from: Option<BusinessDate>,
+    /// Only projects signed on or before this date.
+    pub signed_to: Option<BusinessDate>,
     /// Page size.
     pub limit: u32,
     /// The last id of the previous page.
     pub cursor: Option<Uuid>,
+}
+
+/// The list's parameters as they arrive in a query string (the API's or a
+/// page's), before they are read.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Search text.
+    pub q: Option<String>,
+    /// A stage name.
+    pub stage: Option<String>,
+    /// An executor's organisation id.
+    pub executor: Option<String>,
+    /// `true` or `false`.
+    pub overdue: Option<String>,
+    /// First signing date, `YYYY-MM-DD`.
+    pub signed_from: Option<String>,
+    /// Last signing date, `YYYY-MM-DD`.
+    pub signed_to: Option<String>,
+    /// Page size, 1 to 500 (50).
+    pub limit: Option<String>,
+    /// The last id of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    /// Reads the parameters; an empty one counts as absent. A bad one is
+    /// `AppError::BadParameter` naming it.
+    pub fn parse(self) -> Result<ProjectListQuery, AppError> {
+        let given = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+        let bad = |parameter: &str, message: String| AppError::BadParameter {
+            parameter: parameter.to_owned(),
+            message,
+        };
+        let stage = given(self.stage)
+            .map(|s| {
+                Stage::parse(&s).ok_or_else(|| {
+                    let known: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+                    bad(
+                        "stage",
+                        format!("'{s}' is not a stage; use one of {}", known.join(", ")),
+                    )
+                })
+            })
+            .transpose()?;
+        let overdue = match given(self.overdue).as_deref() {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(other) => return Err(bad("overdue", format!("'{other}' is not true or false"))),
+        };
+        let date = |value: Option<String>, name: &str| {
+            given(value)
+                .map(|d| BusinessDate::parse(d.trim()).map_err(|e| bad(name, e)))
+                .transpose()
+        };
+        let limit = match given(self.limit) {
+            None => 50,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=500).contains(l))
+                .ok_or_else(|| bad("limit", format!("'{l}' is not a limit from 1 to 500")))?,
+        };
+        let cursor = given(self.cursor)
+            .map(|c| {
+                c.parse()
+                    .map_err(|_| bad("cursor", "the cursor is not one this server issued".into()))
+            })
+            .transpose()?;
+        let search = given(self.q).map(|q| q.trim().to_owned());
+        if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(bad("q", "search for at most 200 characters".into()));
+        }
+        Ok(ProjectListQuery {
+            stage,
+            executor: given(self.executor),
+            overdue,
+            search,
+            signed_from: date(self.signed_from, "signed_from")?,
+            signed_to: date(self.signed_to, "signed_to")?,
+            limit,
+            cursor,
+        })
+    }
 }
 
 /// One page of the project list.
@@ -139,8 +231,23 @@ pub(crate) fn project_row(id: Uuid, project: &Project) -> ProjectRow {
         executor_org_id: project.executor.org_id.clone(),
         planned_end: project.period.end,
         overdue_from: project.overdue_from(),
+        signed_on: project.signed_on,
+        search_text: search_text(project),
         state: serde_json::to_value(project).unwrap_or_default(),
     }
+}
+
+/// What a search of the list looks in: the code, the title, the executor's
+/// name and id, and the communities, lowercased, one per line (so a search
+/// never matches across two of them).
+fn search_text(project: &Project) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    parts.extend(project.code.as_deref());
+    parts.push(&project.title);
+    parts.push(&project.executor.name);
+    parts.push(&project.executor.org_id);
+    parts.extend(project.communities.iter().map(String::as_str));
+    parts.join("\n").to_lowercase()
 }
 
 impl App {
@@ -454,6 +561,9 @@ impl App {
             stage: query.stage.map(|s| s.as_str().to_owned()),
             executor,
             overdue_on: query.overdue.map(|o| (o, today)),
+            search: query.search.clone(),
+            signed_from: query.signed_from,
+            signed_to: query.signed_to,
             after: query.cursor,
             limit: query.limit,
         };

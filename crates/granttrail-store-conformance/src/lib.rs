@@ -21,10 +21,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 mod projections;
+mod sessions;
 
 pub use projections::{
     an_append_moves_its_project_row_forward_only, checkpoint_steps_have_one_winner,
+    the_list_is_searched_by_text_and_signing_date,
 };
+pub use sessions::a_session_reads_back_with_its_token_until_it_ends;
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh
 /// store made by `$fresh`: an async expression yielding `(Arc<S>, guard)`,
@@ -50,7 +53,9 @@ macro_rules! store_conformance_tests {
             checkpoint_steps_have_one_winner,
             hashes_read_as_the_log_does,
             an_append_moves_its_project_row_forward_only,
-            recorded_at_never_goes_back_along_the_log
+            recorded_at_never_goes_back_along_the_log,
+            the_list_is_searched_by_text_and_signing_date,
+            a_session_reads_back_with_its_token_until_it_ends
         );
     };
     (@each $fresh:expr; $($name:ident),*) => {

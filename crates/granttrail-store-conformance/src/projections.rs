@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use granttrail_domain::BusinessDate;
 use granttrail_store::{
-    CheckpointStep, EventStore, ExpectedVersion, ProjectRow, ProjectionStore, Saved,
+    CheckpointStep, EventStore, ExpectedVersion, ProjectFilter, ProjectRow, ProjectionStore, Saved,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -26,6 +26,8 @@ pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store
         executor_org_id: "org-a".into(),
         planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
         overdue_from: None,
+        signed_on: BusinessDate::from_ymd(2022, 5, 11).unwrap(),
+        search_text: "jt-1\n全龄友好".into(),
         state: json!({"version": version}),
     };
     let racers: Vec<_> = (0..8)
@@ -90,6 +92,8 @@ where
         executor_org_id: "org-a".into(),
         planned_end: BusinessDate::from_ymd(2023, 2, 28).unwrap(),
         overdue_from: BusinessDate::from_ymd(2023, 3, 1),
+        signed_on: BusinessDate::from_ymd(2022, 5, 11).unwrap(),
+        search_text: "全龄友好".into(),
         state: json!({"version": version, "title": "全龄友好"}),
     };
     let mut first = append(id, ExpectedVersion::NoStream);
@@ -115,5 +119,71 @@ where
         store.load_projects(&[id]).await.unwrap(),
         vec![row(2)],
         "an older row never replaces a newer one"
+    );
+}
+
+/// Given rows with their search text and signing dates, when the list is
+/// searched, then it answers the rows whose text contains the search
+/// (`%` and `_` in it match only themselves) signed within the range.
+pub async fn the_list_is_searched_by_text_and_signing_date<S: ProjectionStore + ?Sized>(
+    store: Arc<S>,
+) {
+    let day = |y, m, d| BusinessDate::from_ymd(y, m, d).unwrap();
+    let row = |n: u128, text: &str, signed_on: BusinessDate| ProjectRow {
+        id: Uuid::from_u128(n),
+        version: 1,
+        stage: "signed".into(),
+        executor_org_id: "org-a".into(),
+        planned_end: day(2030, 1, 1),
+        overdue_from: None,
+        signed_on,
+        search_text: text.into(),
+        state: json!({"n": n as u64}),
+    };
+    let rows = [
+        row(1, "jt-2022-07\n全龄友好社区\n小水滴", day(2022, 5, 11)),
+        row(2, "jt-2023-01\n助老食堂\nanother-org", day(2023, 3, 1)),
+        row(3, "100%_done\nx", day(2023, 9, 9)),
+    ];
+    store
+        .save_projects("project_list", &rows, CheckpointStep { from: 0, to: 3 })
+        .await
+        .unwrap();
+    let found = |search: Option<&str>, from: Option<BusinessDate>, to: Option<BusinessDate>| {
+        let store = Arc::clone(&store);
+        let filter = ProjectFilter {
+            search: search.map(str::to_owned),
+            signed_from: from,
+            signed_to: to,
+            limit: 50,
+            ..ProjectFilter::default()
+        };
+        async move {
+            let rows = store.list_projects(&filter).await.unwrap();
+            rows.iter().map(|r| r.id.as_u128()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(Some("jt-20"), None, None).await, vec![1, 2]);
+    assert_eq!(found(Some("小水滴"), None, None).await, vec![1]);
+    assert_eq!(
+        found(Some("JT-2023"), None, None).await,
+        vec![2],
+        "any case"
+    );
+    assert_eq!(found(Some("%"), None, None).await, vec![3], "% is itself");
+    assert_eq!(found(Some("%_d"), None, None).await, vec![3]);
+    assert_eq!(
+        found(Some("jt_"), None, None).await,
+        Vec::<u128>::new(),
+        "_ is itself"
+    );
+    assert_eq!(
+        found(None, Some(day(2023, 1, 1)), Some(day(2023, 6, 30))).await,
+        vec![2]
+    );
+    assert_eq!(
+        found(Some("jt"), Some(day(2022, 5, 11)), Some(day(2022, 5, 11))).await,
+        vec![1],
+        "the range includes its ends"
     );
 }

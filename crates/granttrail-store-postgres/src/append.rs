@@ -26,6 +26,8 @@ use sqlx::postgres::PgPool;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
+use granttrail_store_sqlx::{PROJECT_LIST_COLUMNS, PROJECT_LIST_UPSERT};
+
 use crate::{POSITION_LOCK, find_idempotency, is_unique_violation, unavailable};
 
 /// Appends one batch may carry at most.
@@ -243,20 +245,18 @@ async fn write(
     // checkpoint is left to the runner: positions from several servers
     // become visible in an order no single append can know.
     if let Some(row) = &request.project_row {
-        sqlx::query(
-            "INSERT INTO project_list \
-             (id, version, stage, executor_org_id, planned_end, overdue_from, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
-             executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             overdue_from = excluded.overdue_from, state = excluded.state WHERE project_list.version < excluded.version",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){PROJECT_LIST_UPSERT}"
+        )))
         .bind(row.id)
         .bind(row.version as i64)
         .bind(&row.stage)
         .bind(&row.executor_org_id)
         .bind(row.planned_end.to_string())
         .bind(row.overdue_from.map(|d| d.to_string()))
+        .bind(row.signed_on.to_string())
+        .bind(&row.search_text)
         .bind(row.state.to_string())
         .execute(&mut *tx)
         .await?;

@@ -7,22 +7,11 @@ use granttrail_store::{
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use granttrail_store_sqlx::{
+    PROJECT_LIST_COLUMNS, PROJECT_LIST_UPSERT, ProjectListRow, project_from_row,
+};
+
 use crate::{PostgresStore, unavailable};
-
-type Row = (Uuid, i64, String, String, String, Option<String>, String);
-
-fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
-    let (id, version, stage, executor_org_id, planned_end, overdue_from, state) = row;
-    ProjectRow::from_columns(
-        id,
-        version,
-        stage,
-        executor_org_id,
-        &planned_end,
-        overdue_from.as_deref(),
-        &state,
-    )
-}
 
 #[async_trait]
 impl ProjectionStore for PostgresStore {
@@ -37,9 +26,9 @@ impl ProjectionStore for PostgresStore {
     }
 
     async fn load_projects(&self, ids: &[Uuid]) -> Result<Vec<ProjectRow>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, version, stage, executor_org_id, planned_end, overdue_from, state FROM project_list WHERE id = ANY($1)",
-        )
+        let rows: Vec<ProjectListRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PROJECT_LIST_COLUMNS} FROM project_list WHERE id = ANY($1)"
+        )))
         .bind(ids)
         .fetch_all(self.pool())
         .await
@@ -75,9 +64,9 @@ impl ProjectionStore for PostgresStore {
             return Ok(Saved::Overtaken);
         }
         for chunk in rows.chunks(500) {
-            let mut query: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, overdue_from, state) ",
-            );
+            let mut query: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+                "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) "
+            ));
             query.push_values(chunk, |mut values, row| {
                 values
                     .push_bind(row.id)
@@ -86,15 +75,13 @@ impl ProjectionStore for PostgresStore {
                     .push_bind(row.executor_org_id.clone())
                     .push_bind(row.planned_end.to_string())
                     .push_bind(row.overdue_from.map(|d| d.to_string()))
+                    .push_bind(row.signed_on.to_string())
+                    .push_bind(row.search_text.clone())
                     .push_bind(row.state.to_string());
             });
             // A row only moves forward (a second line of defence: the
             // checkpoint step above already keeps runners apart).
-            query.push(
-                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
-                 executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-                 overdue_from = excluded.overdue_from, state = excluded.state WHERE project_list.version < excluded.version",
-            );
+            query.push(PROJECT_LIST_UPSERT);
             query.build().execute(&mut *tx).await.map_err(unavailable)?;
         }
         sqlx::query("UPDATE projection_checkpoints SET position = $2 WHERE name = $1")
@@ -109,7 +96,7 @@ impl ProjectionStore for PostgresStore {
 
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {
         let mut query = granttrail_store_sqlx::project_list_query::<sqlx::Postgres>(filter);
-        let rows: Vec<Row> = query
+        let rows: Vec<ProjectListRow> = query
             .build_query_as()
             .fetch_all(self.pool())
             .await

@@ -222,6 +222,8 @@ mod tests {
             executor_org_id: "org".into(),
             planned_end: granttrail_domain::BusinessDate::parse("2022-10-10").unwrap(),
             overdue_from: None,
+            signed_on: granttrail_domain::BusinessDate::parse("2022-05-11").unwrap(),
+            search_text: String::new(),
             state: serde_json::json!({}),
         }
     }

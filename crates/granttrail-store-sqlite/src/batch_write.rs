@@ -30,6 +30,8 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{AssertSqlSafe, Either, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
+use granttrail_store_sqlx::{PROJECT_LIST_COLUMN_COUNT, PROJECT_LIST_COLUMNS, PROJECT_LIST_UPSERT};
+
 use crate::batch_plan::{Bearings, Plan, plan};
 use crate::event_row::{BOUND_PER_ROW, insert_sql};
 
@@ -67,15 +69,10 @@ const INSERT_KEYS_SQL: &str = "INSERT OR ROLLBACK INTO idempotency \
 /// never moving a row back to an older version (a runner catching up may
 /// write after).
 fn upsert_project_rows_sql(rows: usize) -> String {
+    let one = format!("({})", vec!["?"; PROJECT_LIST_COLUMN_COUNT].join(","));
     format!(
-        "INSERT INTO project_list \
-         (id, version, stage, executor_org_id, planned_end, overdue_from, state) \
-         VALUES {} \
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
-             executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             overdue_from = excluded.overdue_from, state = excluded.state \
-         WHERE excluded.version > project_list.version",
-        vec!["(?,?,?,?,?,?,?)"; rows].join(",")
+        "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) VALUES {}{PROJECT_LIST_UPSERT}",
+        vec![one; rows].join(",")
     )
 }
 
@@ -367,6 +364,8 @@ async fn write(
             add(&mut arguments, row.executor_org_id.clone())?;
             add(&mut arguments, row.planned_end.to_string())?;
             add(&mut arguments, row.overdue_from.map(|d| d.to_string()))?;
+            add(&mut arguments, row.signed_on.to_string())?;
+            add(&mut arguments, row.search_text.clone())?;
             add(&mut arguments, (*state).to_owned())?;
         }
     }

@@ -7,6 +7,8 @@
 use granttrail_store::{Saved, StoreError};
 use sqlx::{Connection, QueryBuilder, Sqlite};
 
+use granttrail_store_sqlx::{PROJECT_LIST_COLUMNS, PROJECT_LIST_UPSERT};
+
 use crate::writer::SaveJob;
 use crate::writer_connection::{Durability, WriterConnection};
 
@@ -42,9 +44,9 @@ pub(crate) async fn save_projection(
         return Ok(Saved::Overtaken);
     }
     for chunk in save.rows.chunks(500) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO project_list (id, version, stage, executor_org_id, planned_end, overdue_from, state) ",
-        );
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) "
+        ));
         query.push_values(chunk, |mut values, row| {
             values
                 .push_bind(row.id)
@@ -53,14 +55,11 @@ pub(crate) async fn save_projection(
                 .push_bind(row.executor_org_id.clone())
                 .push_bind(row.planned_end.to_string())
                 .push_bind(row.overdue_from.map(|d| d.to_string()))
+                .push_bind(row.signed_on.to_string())
+                .push_bind(row.search_text.clone())
                 .push_bind(row.state.to_string());
         });
-        query.push(
-            " ON CONFLICT (id) DO UPDATE SET version = excluded.version, stage = excluded.stage, \
-             executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
-             overdue_from = excluded.overdue_from, state = excluded.state \
-             WHERE excluded.version > project_list.version",
-        );
+        query.push(PROJECT_LIST_UPSERT);
         query.build().execute(&mut *tx).await.map_err(unavailable)?;
     }
     sqlx::query(

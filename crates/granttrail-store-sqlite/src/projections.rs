@@ -7,22 +7,9 @@ use granttrail_store::{
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+use granttrail_store_sqlx::{PROJECT_LIST_COLUMNS, ProjectListRow, project_from_row};
+
 use crate::{SqliteStore, unavailable};
-
-type Row = (Uuid, i64, String, String, String, Option<String>, String);
-
-fn project_from_row(row: Row) -> Result<ProjectRow, StoreError> {
-    let (id, version, stage, executor_org_id, planned_end, overdue_from, state) = row;
-    ProjectRow::from_columns(
-        id,
-        version,
-        stage,
-        executor_org_id,
-        &planned_end,
-        overdue_from.as_deref(),
-        &state,
-    )
-}
 
 #[async_trait]
 impl ProjectionStore for SqliteStore {
@@ -40,15 +27,15 @@ impl ProjectionStore for SqliteStore {
         let mut rows = Vec::with_capacity(ids.len());
         // Chunks stay well under SQLite's bound-parameter limit.
         for chunk in ids.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "SELECT id, version, stage, executor_org_id, planned_end, overdue_from, state FROM project_list WHERE id IN (",
-            );
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                "SELECT {PROJECT_LIST_COLUMNS} FROM project_list WHERE id IN ("
+            ));
             let mut separated = query.separated(", ");
             for id in chunk {
                 separated.push_bind(*id);
             }
             query.push(")");
-            let found: Vec<Row> = query
+            let found: Vec<ProjectListRow> = query
                 .build_query_as()
                 .fetch_all(self.pool())
                 .await
@@ -84,7 +71,7 @@ impl ProjectionStore for SqliteStore {
 
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError> {
         let mut query = granttrail_store_sqlx::project_list_query::<sqlx::Sqlite>(filter);
-        let rows: Vec<Row> = query
+        let rows: Vec<ProjectListRow> = query
             .build_query_as()
             .fetch_all(self.pool())
             .await

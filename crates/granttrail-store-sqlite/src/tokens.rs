@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use granttrail_store::{StoreError, TokenRecord, TokenStore, format_instant};
+use granttrail_store::{SessionRecord, StoreError, TokenRecord, TokenStore, format_instant};
+use granttrail_store_sqlx::{SESSION_WITH_TOKEN_COLUMNS, SessionWithTokenRow, session_from_row};
 use uuid::Uuid;
 
 use crate::{SqliteStore, unavailable};
@@ -63,6 +64,48 @@ impl TokenStore for SqliteStore {
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let done =
             sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(format_instant(&at))
+                .execute(self.pool())
+                .await
+                .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, secret_hash, token_id, form_token, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(session.id)
+        .bind(&session.secret_hash)
+        .bind(session.token_id)
+        .bind(&session.form_token)
+        .bind(format_instant(&session.created_at))
+        .bind(format_instant(&session.expires_at))
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<(SessionRecord, TokenRecord)>, StoreError> {
+        let row: Option<SessionWithTokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SESSION_WITH_TOKEN_COLUMNS} FROM sessions s \
+             JOIN tokens t ON t.id = s.token_id WHERE s.secret_hash = ?1"
+        )))
+        .bind(secret_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(unavailable)?;
+        row.map(session_from_row).transpose()
+    }
+
+    async fn end_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(format_instant(&at))
                 .execute(self.pool())

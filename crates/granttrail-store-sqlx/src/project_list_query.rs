@@ -4,9 +4,11 @@ use granttrail_store::ProjectFilter;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
+use crate::PROJECT_LIST_COLUMNS;
+
 /// The query selecting one page of the project list for `filter`: the
-/// columns `id, version, stage, executor_org_id, planned_end,
-/// overdue_from, state`, ordered by id. The same SQL on every backend.
+/// columns [`PROJECT_LIST_COLUMNS`], ordered by id. The same SQL on every
+/// backend.
 pub fn project_list_query<DB>(filter: &ProjectFilter) -> QueryBuilder<DB>
 where
     DB: Database,
@@ -15,10 +17,9 @@ where
     Uuid: for<'t> Encode<'t, DB> + Type<DB>,
     i64: for<'t> Encode<'t, DB> + Type<DB>,
 {
-    let mut query = QueryBuilder::new(
-        "SELECT id, version, stage, executor_org_id, planned_end, overdue_from, state \
-         FROM project_list WHERE 1 = 1",
-    );
+    let mut query = QueryBuilder::new(format!(
+        "SELECT {PROJECT_LIST_COLUMNS} FROM project_list WHERE 1 = 1"
+    ));
     if let Some(stage) = &filter.stage {
         query.push(" AND stage = ").push_bind(stage.clone());
     }
@@ -42,6 +43,25 @@ where
                 .push(")");
         }
         None => {}
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        // A substring of the lowercased search text; `%`, `_` and `\` in
+        // what was typed match themselves.
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query
+            .push(" AND search_text LIKE ")
+            .push_bind(format!("%{escaped}%"))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(from) = filter.signed_from {
+        query.push(" AND signed_on >= ").push_bind(from.to_string());
+    }
+    if let Some(to) = filter.signed_to {
+        query.push(" AND signed_on <= ").push_bind(to.to_string());
     }
     if let Some(after) = filter.after {
         query.push(" AND id > ").push_bind(after);

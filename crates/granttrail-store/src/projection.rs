@@ -27,6 +27,11 @@ pub struct ProjectRow {
     /// The first day the project counts as overdue, if it is waiting for
     /// its self-report (`Project::overdue_from`).
     pub overdue_from: Option<BusinessDate>,
+    /// The date the agreement was signed.
+    pub signed_on: BusinessDate,
+    /// What a search looks in: the code, title, executor (name and id)
+    /// and communities, lowercased, one per line.
+    pub search_text: String,
     /// The folded `granttrail_domain::Project` as JSON.
     pub state: Value,
 }
@@ -60,6 +65,12 @@ pub struct ProjectFilter {
     /// Only overdue (`Some(true)`) or not overdue (`Some(false)`) projects
     /// on the given day.
     pub overdue_on: Option<(bool, BusinessDate)>,
+    /// Only projects whose search text contains this (lowercased) text.
+    pub search: Option<String>,
+    /// Only projects signed on or after this date.
+    pub signed_from: Option<BusinessDate>,
+    /// Only projects signed on or before this date.
+    pub signed_to: Option<BusinessDate>,
     /// Only projects after this id (the cursor).
     pub after: Option<Uuid>,
     /// At most this many.
@@ -90,32 +101,4 @@ pub trait ProjectionStore: Send + Sync + 'static {
     async fn list_projects(&self, filter: &ProjectFilter) -> Result<Vec<ProjectRow>, StoreError>;
     /// Forgets a projection's rows and checkpoint, for a rebuild from 0.
     async fn reset(&self, projection: &str) -> Result<(), StoreError>;
-}
-
-impl ProjectRow {
-    /// A row from its stored columns (date and state as text), as every
-    /// backend keeps them.
-    pub fn from_columns(
-        id: Uuid,
-        version: i64,
-        stage: String,
-        executor_org_id: String,
-        planned_end: &str,
-        overdue_from: Option<&str>,
-        state: &str,
-    ) -> Result<ProjectRow, StoreError> {
-        let bad = |reason: String| StoreError::corrupt_row("project_list", id.to_string(), reason);
-        Ok(ProjectRow {
-            id,
-            version: u64::try_from(version).map_err(|_| bad("negative version".into()))?,
-            stage,
-            executor_org_id,
-            planned_end: BusinessDate::parse(planned_end).map_err(bad)?,
-            overdue_from: overdue_from
-                .map(BusinessDate::parse)
-                .transpose()
-                .map_err(bad)?,
-            state: serde_json::from_str(state).map_err(|e| bad(e.to_string()))?,
-        })
-    }
 }

@@ -67,6 +67,59 @@ pub struct TokenRecord {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A browser session: a bearer token exchanged once, at sign-in, for a
+/// cookie. It acts as the token did, for as long as both live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Its id (revocation, logs).
+    pub id: Uuid,
+    /// SHA-256 of the cookie's secret, lowercase hex; the secret itself is
+    /// never stored.
+    pub secret_hash: String,
+    /// The token it was exchanged for.
+    pub token_id: Uuid,
+    /// The token every form of the session carries (CSRF).
+    pub form_token: String,
+    /// When it began.
+    pub created_at: DateTime<Utc>,
+    /// When it stops authenticating by itself.
+    pub expires_at: DateTime<Utc>,
+    /// When it was ended (sign-out, revocation).
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A session row as both sqlx backends read it, followed by its token's
+/// [`TokenColumns`]: id, secret_hash, token_id, form_token, created_at,
+/// expires_at, revoked_at (instants as RFC 3339 text).
+pub type SessionColumns = (Uuid, String, Uuid, String, String, String, Option<String>);
+
+impl SessionRecord {
+    /// A record from a [`SessionColumns`] row.
+    pub fn from_row(row: SessionColumns) -> Result<SessionRecord, StoreError> {
+        let (id, secret_hash, token_id, form_token, created_at, expires_at, revoked_at) = row;
+        let instant = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    StoreError::corrupt_row(
+                        "sessions",
+                        id.to_string(),
+                        format!("a bad instant: {e}"),
+                    )
+                })
+        };
+        Ok(SessionRecord {
+            id,
+            secret_hash,
+            token_id,
+            form_token,
+            created_at: instant(&created_at)?,
+            expires_at: instant(&expires_at)?,
+            revoked_at: revoked_at.as_deref().map(instant).transpose()?,
+        })
+    }
+}
+
 /// Where tokens live; implemented by each backend beside its events.
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
@@ -79,6 +132,16 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a token; `false` if there was no such live token.
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Stores a new session.
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// The session with this secret hash and the token it was exchanged
+    /// for, live, ended or expired: the app decides.
+    async fn find_session(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<(SessionRecord, TokenRecord)>, StoreError>;
+    /// Ends a session; `false` if there was no such live session.
+    async fn end_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// A token row as both sqlx backends read it: id, name, role, org_id,

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use granttrail_app::{ProjectListQuery, ProjectPage};
+use granttrail_app::{ListParams, ProjectPage};
 use granttrail_domain::{BusinessDate, Stage};
 use granttrail_projections::{PointInTime, ProjectView};
 use granttrail_store::StoredEvent;
@@ -112,71 +112,15 @@ pub(super) async fn project_events(
 }
 
 /// Query of the project list.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ListQuery {
-    stage: Option<String>,
-    executor: Option<String>,
-    overdue: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
-impl ListQuery {
-    fn parse(self) -> Result<ProjectListQuery, Problem> {
-        let stage = match self.stage.as_deref() {
-            None | Some("") => None,
-            Some(s) => Some(Stage::parse(s).ok_or_else(|| {
-                let known: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
-                Problem::bad_parameter(
-                    "stage",
-                    format!("'{s}' is not a stage; use one of {}", known.join(", ")),
-                )
-            })?),
-        };
-        let overdue = match self.overdue.as_deref() {
-            None | Some("") => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            Some(other) => {
-                return Err(Problem::bad_parameter(
-                    "overdue",
-                    format!("'{other}' is not true or false"),
-                ));
-            }
-        };
-        let limit = match self.limit.as_deref() {
-            None | Some("") => 50,
-            Some(l) => l
-                .parse::<u32>()
-                .ok()
-                .filter(|l| (1..=500).contains(l))
-                .ok_or_else(|| {
-                    Problem::bad_parameter("limit", format!("'{l}' is not a limit from 1 to 500"))
-                })?,
-        };
-        let cursor = match self.cursor.as_deref() {
-            None | Some("") => None,
-            Some(c) => Some(c.parse().map_err(|_| {
-                Problem::bad_parameter("cursor", "the cursor is not one this server issued")
-            })?),
-        };
-        Ok(ProjectListQuery {
-            stage,
-            executor: self.executor.filter(|e| !e.is_empty()),
-            overdue,
-            limit,
-            cursor,
-        })
-    }
-}
-
 /// Projects, filtered and paginated by a cursor that stays stable while
 /// projects are added.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "reads",
-    params(("stage" = Option<Stage>, Query, description = "only projects in this stage"),
+    params(("q" = Option<String>, Query, description = "only projects whose code, title, executor (name or id) or a community contains this, without regard to case"),
+           ("stage" = Option<Stage>, Query, description = "only projects in this stage"),
            ("executor" = Option<String>, Query, description = "only this executing organisation's projects"),
            ("overdue" = Option<bool>, Query, description = "only (or no) overdue projects"),
+           ("signed_from" = Option<String>, Query, description = "only projects signed on or after this date (YYYY-MM-DD)"),
+           ("signed_to" = Option<String>, Query, description = "only projects signed on or before this date (YYYY-MM-DD)"),
            ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (50)"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
     responses((status = 200, description = "one page, ordered by id", body = ProjectPage, content_type = "application/json"),
@@ -185,7 +129,7 @@ impl ListQuery {
 pub(super) async fn list_projects(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
-    StrictQuery(query): StrictQuery<ListQuery>,
+    StrictQuery(query): StrictQuery<ListParams>,
 ) -> ApiResult<Response> {
     let query = query.parse()?;
     Ok(Json(state.app.list_projects(&caller, query).await?).into_response())

@@ -69,7 +69,7 @@ const INSERT_KEYS_SQL: &str = "INSERT OR ROLLBACK INTO idempotency \
 /// never moving a row back to an older version (a runner catching up may
 /// write after).
 fn upsert_project_rows_sql(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; PROJECT_LIST_COLUMN_COUNT].join(","));
+    let one = format!("({})", ["?"; PROJECT_LIST_COLUMN_COUNT].join(","));
     format!(
         "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) VALUES {}{PROJECT_LIST_UPSERT}",
         vec![one; rows].join(",")

@@ -25,6 +25,7 @@ mod log_check;
 pub mod permissions;
 mod projection;
 mod reads;
+mod sessions;
 mod state_cache;
 mod transparency;
 
@@ -41,6 +42,7 @@ pub use granttrail_projections::InclusionProof;
 pub use log_check::LogReport;
 pub use projection::{ListParams, PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
 pub use reads::SigningKeyInfo;
+pub use sessions::StartedSession;
 pub use state_cache::CurrentState;
 pub use transparency::{AgainstReport, event_leaf};
 

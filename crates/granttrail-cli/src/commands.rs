@@ -155,6 +155,11 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
     };
     let max_lag = settings.projection_max_lag;
     let lagging = app.clone();
+    let web = granttrail_web::WebState {
+        app: app.clone(),
+        session_lifetime: chrono::Duration::hours(settings.session_hours.clamp(1, 24 * 30) as i64),
+        secure_cookies: settings.session_cookie_secure,
+    };
     let mut state = ApiState::new(app, metrics);
     state.heartbeat = Duration::from_secs(settings.sse_heartbeat_seconds.max(1));
     state.token_recheck = Duration::from_secs(settings.sse_token_recheck_seconds.max(1));
@@ -175,7 +180,9 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
         idle_timeout: Duration::from_secs(settings.idle_timeout_seconds.max(1)),
         max_connections: settings.max_connections.max(1),
     };
-    let server = granttrail_api::serve(listener, router(state), limits, async move {
+    // The web view beside the API: pages under /ui (and / sends there).
+    let routes = router(state).merge(granttrail_web::router(web));
+    let server = granttrail_api::serve(listener, routes, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stop.send(true);

@@ -36,6 +36,12 @@ pub struct Settings {
     /// asked again (a revocation by another process takes effect within
     /// it); 0 asks every time.
     pub token_cache_seconds: u64,
+    /// Hours a web-view session lasts after sign-in (never past its
+    /// token's own expiry).
+    pub session_hours: u64,
+    /// Mark the web view's cookies `Secure`: set it when the site is
+    /// served over TLS (a proxy's `X-Forwarded-Proto: https` also does).
+    pub session_cookie_secure: bool,
     /// Seconds a client may take to send a request's headers (and a
     /// keep-alive connection may wait for its next request).
     pub header_read_timeout_seconds: u64,
@@ -62,6 +68,8 @@ impl std::fmt::Debug for Settings {
             .field("sse_heartbeat_seconds", &self.sse_heartbeat_seconds)
             .field("sse_token_recheck_seconds", &self.sse_token_recheck_seconds)
             .field("token_cache_seconds", &self.token_cache_seconds)
+            .field("session_hours", &self.session_hours)
+            .field("session_cookie_secure", &self.session_cookie_secure)
             .field(
                 "header_read_timeout_seconds",
                 &self.header_read_timeout_seconds,
@@ -90,6 +98,8 @@ impl Default for Settings {
             sse_heartbeat_seconds: 15,
             sse_token_recheck_seconds: 5,
             token_cache_seconds: 2,
+            session_hours: 8,
+            session_cookie_secure: false,
             header_read_timeout_seconds: 10,
             idle_timeout_seconds: 60,
             max_connections: 1024,
@@ -138,6 +148,8 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "sse_heartbeat_seconds",
             "sse_token_recheck_seconds",
             "token_cache_seconds",
+            "session_hours",
+            "session_cookie_secure",
             "header_read_timeout_seconds",
             "idle_timeout_seconds",
             "max_connections",

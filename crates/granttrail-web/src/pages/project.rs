@@ -1,0 +1,263 @@
+//! A project: its state at any point, the timeline of every event with
+//! its field changes, links to its outputs, and the forms of what may be
+//! recorded next.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use granttrail_app::AppError;
+use granttrail_app::permissions::{Action, role_permits};
+use granttrail_domain::{BusinessDate, CommandKind};
+use granttrail_projections::{AuditRow, PointInTime, ProjectView};
+use granttrail_store::StoredEvent;
+use http::StatusCode;
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::WebState;
+use crate::forms::{self, Form};
+use crate::i18n::Lang;
+use crate::pages::{error_page, here};
+use crate::render;
+use crate::session::Viewer;
+
+/// Which point of the history the page shows.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub(crate) struct PointQuery {
+    version: Option<String>,
+    as_of: Option<String>,
+    known_at: Option<String>,
+    /// Set after a form was recorded: which command.
+    done: Option<String>,
+}
+
+impl PointQuery {
+    fn point(&self) -> Result<PointInTime, AppError> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        let bad = |parameter: &str, message: String| AppError::BadParameter {
+            parameter: parameter.into(),
+            message,
+        };
+        match (
+            given(&self.version),
+            given(&self.as_of),
+            given(&self.known_at),
+        ) {
+            (None, None, None) => Ok(PointInTime::Latest),
+            (Some(v), None, None) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v > 0)
+                .map(PointInTime::Version)
+                .ok_or_else(|| bad("version", format!("'{v}' is not a version"))),
+            (None, Some(d), None) => BusinessDate::parse(d)
+                .map(PointInTime::AsOf)
+                .map_err(|e| bad("as_of", e)),
+            (None, None, Some(t)) => DateTime::parse_from_rfc3339(t)
+                .map(|t| PointInTime::KnownAt(t.with_timezone(&Utc)))
+                .map_err(|_| bad("known_at", format!("'{t}' is not an RFC 3339 instant"))),
+            _ => Err(bad(
+                "version",
+                "ask for one point: a version, a business date or an instant".into(),
+            )),
+        }
+    }
+}
+
+/// A form shown again after it was refused: its values, the errors by
+/// field, and what to say above it.
+pub(crate) struct Refused {
+    pub kind: CommandKind,
+    pub values: BTreeMap<String, String>,
+    pub errors: BTreeMap<String, String>,
+    pub message: String,
+    pub status: StatusCode,
+}
+
+/// `GET /ui/projects/{id}`.
+pub(crate) async fn show(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    uri: http::Uri,
+    Query(query): Query<PointQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<Uuid>() else {
+        return error_page(viewer.lang, Some(&viewer), &AppError::NotFound);
+    };
+    let point = match query.point() {
+        Ok(point) => point,
+        Err(error) => return error_page(viewer.lang, Some(&viewer), &error),
+    };
+    let notice = query
+        .done
+        .as_deref()
+        .map(|_| viewer.lang.text("done").to_owned());
+    project_page(&state, &viewer, id, point, &here(&uri), notice, None).await
+}
+
+/// One event of the timeline, as the page shows it.
+#[derive(Serialize)]
+struct TimelineEntry {
+    version: u64,
+    action: String,
+    occurred_on: String,
+    recorded_at: String,
+    actor: granttrail_projections::AuditActor,
+    changes: Vec<Change>,
+}
+
+#[derive(Serialize)]
+struct Change {
+    field: String,
+    before: String,
+    after: String,
+}
+
+/// A JSON value as a person reads it.
+fn plain(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether `event` is part of the history shown at `point`.
+fn within(point: PointInTime, event: &StoredEvent) -> bool {
+    match point {
+        PointInTime::Latest => true,
+        PointInTime::Version(v) => event.version <= v,
+        PointInTime::KnownAt(at) => event.recorded_at <= at,
+        PointInTime::AsOf(date) => event.occurred_on <= date,
+    }
+}
+
+/// The timeline of `rows` (one per event), as far as `point`.
+fn timeline(
+    lang: Lang,
+    events: &[StoredEvent],
+    rows: Vec<AuditRow>,
+    point: PointInTime,
+) -> Vec<TimelineEntry> {
+    rows.into_iter()
+        .zip(events)
+        .filter(|(_, event)| within(point, event))
+        .map(|(row, _)| TimelineEntry {
+            version: row.version,
+            action: if lang == Lang::En {
+                row.action
+            } else {
+                row.action_zh
+            },
+            occurred_on: row.occurred_on,
+            recorded_at: row.recorded_at,
+            actor: row.actor,
+            changes: row
+                .changes
+                .iter()
+                .map(|c| Change {
+                    field: c.field.clone(),
+                    before: plain(&c.before),
+                    after: plain(&c.after),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The forms of what the viewer may record next on `view` (latest only).
+fn forms_for(viewer: &Viewer, view: &ProjectView, refused: Option<&Refused>) -> Vec<Form> {
+    let role = viewer.caller.role();
+    view.project
+        .stage
+        .allowed_commands()
+        .iter()
+        .copied()
+        .filter(|kind| role_permits(role, Action::Command(*kind)))
+        .map(|kind| {
+            let (values, errors) = match refused {
+                Some(r) if r.kind == kind => (r.values.clone(), r.errors.clone()),
+                _ => (BTreeMap::new(), BTreeMap::new()),
+            };
+            // A form shown again keeps its key: sending it twice still
+            // writes once.
+            let key = values
+                .get("idempotency_key")
+                .cloned()
+                .unwrap_or_else(|| Uuid::now_v7().to_string());
+            forms::form(
+                kind,
+                viewer.lang,
+                Some(view.id),
+                Some(&view.project),
+                &values,
+                &errors,
+                key,
+            )
+        })
+        .collect()
+}
+
+/// Renders a project's page at `point`, with `refused` shown in its form.
+pub(crate) async fn project_page(
+    state: &WebState,
+    viewer: &Viewer,
+    id: Uuid,
+    point: PointInTime,
+    here: &str,
+    notice: Option<String>,
+    refused: Option<Refused>,
+) -> Response {
+    let lang = viewer.lang;
+    let app = &state.app;
+    let loaded = async {
+        let events = app.events(&viewer.caller, id).await?;
+        let view = app.project(&viewer.caller, id, point).await?;
+        let rows = app.audit_trail(&viewer.caller, id).await?;
+        Ok::<_, AppError>((events, view, rows))
+    };
+    let (events, view, rows) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(error) => return error_page(lang, Some(viewer), &error),
+    };
+    let head = events.last().map_or(0, |e| e.version);
+    let forms = if point == PointInTime::Latest {
+        forms_for(viewer, &view, refused.as_ref())
+    } else {
+        Vec::new()
+    };
+    let status = refused.as_ref().map_or(StatusCode::OK, |r| r.status);
+    let point_text = (point != PointInTime::Latest).then(|| point.to_string());
+    let point_values = context! {
+        version => match point { PointInTime::Version(v) => Some(v), _ => None },
+        as_of => match point { PointInTime::AsOf(d) => Some(d.to_string()), _ => None },
+        known_at => match point {
+            PointInTime::KnownAt(t) => Some(granttrail_store::format_instant(&t)),
+            _ => None,
+        },
+    };
+    let mut base = render::base(lang, Some(viewer), here, &view.project.title);
+    if let Some(notice) = notice {
+        base = context! { notice => notice, ..base };
+    }
+    render::page(
+        status,
+        "project.html",
+        base,
+        context! {
+            p => Value::from_serialize(&view),
+            head => head,
+            point => point_values,
+            point_text => point_text,
+            timeline => Value::from_serialize(timeline(lang, &events, rows, point)),
+            forms => Value::from_serialize(&forms),
+            form_error => refused.map(|r| r.message),
+        },
+    )
+}

@@ -1,0 +1,305 @@
+//! The web view's sign-in and forms, over plain HTTP (the browser suite,
+//! tests/web_ui.rs, drives the same pages in Chromium): a token is
+//! exchanged once for a session cookie; a form without the session's form
+//! token, a cross-site post and an expired session are each refused, and
+//! nothing is written; another organisation's project answers as the API
+//! does.
+
+#![allow(clippy::unwrap_used)]
+
+use granttrail_e2e::{Client, Server};
+
+/// A browser-like client: keeps cookies, follows no redirects.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of `name="…" value="…"` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in the page:\n{page}"));
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Signs `token` in; answers the session's form token.
+async fn sign_in(server: &Server, browser: &reqwest::Client, token: &str) -> String {
+    let login = browser
+        .get(server.url("/ui/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&login, "csrf");
+    let signed = browser
+        .post(server.url("/ui/login"))
+        .form(&[("token", token), ("csrf", &csrf), ("back", "/ui/projects")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed.status().as_u16(),
+        303,
+        "{}",
+        signed.text().await.unwrap()
+    );
+    let cookie = signed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("granttrail_session="))
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let page = browser
+        .get(server.url("/ui/projects"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    hidden(&page, "csrf")
+}
+
+async fn version_of(staff: &Client, id: &str) -> u64 {
+    staff.get(&format!("/api/v1/projects/{id}")).await.json["version"]
+        .as_u64()
+        .unwrap()
+}
+
+fn extension(csrf: &str, version: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", csrf.to_owned()),
+        ("version", version.to_owned()),
+        ("idempotency_key", uuid::Uuid::now_v7().to_string()),
+        ("decided_on", "2022-09-30".to_owned()),
+        ("new_end", "2023-02-28".to_owned()),
+        ("reason", "疫情影响".to_owned()),
+    ]
+}
+
+#[tokio::test]
+async fn a_session_form_records_once_and_refuses_forms_from_elsewhere() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let staff = Client::new(&server, &token);
+    let id = staff.sign_seed(Some("WEB-1")).await;
+    let browser = browser();
+    let csrf = sign_in(&server, &browser, &token).await;
+    let action = server.url(&format!("/ui/projects/{id}/commands/extend"));
+
+    // Without the form token: refused, nothing written.
+    let mut form = extension(&csrf, "1");
+    form.retain(|(k, _)| *k != "csrf");
+    let refused = browser.post(&action).form(&form).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    // From another site (its Origin), even with the token: refused.
+    let cross = browser
+        .post(&action)
+        .header("origin", "https://evil.example")
+        .form(&extension(&csrf, "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status().as_u16(), 403);
+    assert_eq!(version_of(&staff, &id).await, 1, "nothing was written");
+
+    // The form as the page sends it: recorded once, even sent twice.
+    let form = extension(&csrf, "1");
+    for _ in 0..2 {
+        let sent = browser.post(&action).form(&form).send().await.unwrap();
+        assert_eq!(
+            sent.status().as_u16(),
+            303,
+            "{}",
+            sent.text().await.unwrap()
+        );
+    }
+    assert_eq!(
+        version_of(&staff, &id).await,
+        2,
+        "a double submit writes once"
+    );
+
+    // A stale page (version 1) is told what changed, and nothing is written.
+    let stale = browser
+        .post(&action)
+        .form(&extension(&csrf, "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 409);
+    let text = stale.text().await.unwrap();
+    assert!(
+        text.contains("第 2 版") || text.contains("version 2"),
+        "{text}"
+    );
+    assert_eq!(version_of(&staff, &id).await, 2);
+}
+
+#[tokio::test]
+async fn an_expired_or_ended_session_writes_nothing() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let staff = Client::new(&server, &token);
+    let id = staff.sign_seed(Some("WEB-2")).await;
+    let browser = browser();
+    let csrf = sign_in(&server, &browser, &token).await;
+    let action = server.url(&format!("/ui/projects/{id}/commands/extend"));
+
+    // The session's time is up (as if hours passed).
+    server.sql("UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'");
+    let expired = browser
+        .post(&action)
+        .form(&extension(&csrf, "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status().as_u16(), 401);
+    let page = browser
+        .get(server.url("/ui/projects"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 303, "a page read goes to sign in");
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/ui/login")
+    );
+    assert_eq!(version_of(&staff, &id).await, 1, "nothing was written");
+
+    // Signing out ends the session in the store, not only in the browser.
+    let csrf = sign_in(&server, &browser, &token).await;
+    let out = browser
+        .post(server.url("/ui/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 303);
+    assert_eq!(
+        server.sql("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL"),
+        Some("1".to_owned()),
+        "the expired session and the ended one; only the first sign-in's is left open"
+    );
+}
+
+#[tokio::test]
+async fn another_organisations_project_is_the_same_not_found_as_in_the_api() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let id = staff.sign_seed(Some("WEB-3")).await;
+    let outsider = server.token("executor", Some("another-org"));
+    let browser = browser();
+    sign_in(&server, &browser, &outsider).await;
+    for path in [
+        format!("/ui/projects/{id}"),
+        format!("/ui/projects/{id}/audit"),
+        format!("/ui/projects/{id}/verification"),
+        format!("/ui/projects/{id}/export"),
+        format!("/ui/projects/{}", uuid::Uuid::now_v7()),
+    ] {
+        let answer = browser.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 404, "{path}");
+    }
+    let list = browser
+        .get(server.url("/ui/projects"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains("WEB-3"), "{list}");
+}
+
+#[tokio::test]
+async fn every_page_carries_the_security_headers() {
+    let server = Server::start();
+    let browser = browser();
+    let page = browser.get(server.url("/ui/login")).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(page.headers().contains_key("referrer-policy"));
+    let body = page.text().await.unwrap();
+    assert!(!body.contains("<script>"), "no inline script");
+}
+
+#[tokio::test]
+async fn every_page_answers_in_both_languages() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let (staff, finalized) = granttrail_e2e::seed_project_through(&server, 8).await;
+    let open = staff.sign_seed(Some("WEB-4")).await;
+    let _ = token;
+    let browser = browser();
+    sign_in(&server, &browser, &server.token("staff", None)).await;
+    let pages = [
+        "/ui/projects".to_owned(),
+        "/ui/projects?q=web&stage=signed&overdue=false&signed_from=2022-01-01".to_owned(),
+        "/ui/projects/new".to_owned(),
+        format!("/ui/projects/{finalized}"),
+        format!("/ui/projects/{finalized}?version=3"),
+        format!("/ui/projects/{finalized}?as_of=2022-10-01"),
+        format!("/ui/projects/{finalized}?known_at=2100-01-01T00:00:00Z"),
+        format!("/ui/projects/{finalized}/audit"),
+        format!("/ui/projects/{finalized}/verification"),
+        format!("/ui/projects/{finalized}/report?lang=en"),
+        format!("/ui/projects/{finalized}/report?lang=zh-CN"),
+        format!("/ui/projects/{open}"),
+    ];
+    for lang in ["zh-CN", "en"] {
+        for path in &pages {
+            let answer = browser
+                .get(server.url(path))
+                .header("accept-language", lang)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            let text = answer.text().await.unwrap();
+            assert_eq!(status, 200, "{lang} {path}:\n{text}\n{}", server.log());
+        }
+    }
+    // The pages are in the language asked for.
+    let zh = browser
+        .get(server.url(&format!("/ui/projects/{open}")))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(zh.contains("延期变更") && zh.contains("时间线"), "{zh}");
+    let en = browser
+        .get(server.url(&format!("/ui/projects/{open}")))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("Extend the period") && en.contains("Timeline"),
+        "{en}"
+    );
+}

@@ -46,7 +46,7 @@ test-api-schema:
 ## target/ui-screenshots/.
 test-browser:
 	$(CARGO) build -p granttrail-cli --locked
-	$(CARGO) test --locked -p granttrail-e2e --test reference_page -- --ignored
+	$(CARGO) test --locked -p granttrail-e2e --test reference_page --test web_ui -- --ignored
 
 ## The PostgreSQL suites: needs GRANTTRAIL_TEST_POSTGRES_URL (.ci/run sets
 ## it). The store's own suite, then the suites written for both backends

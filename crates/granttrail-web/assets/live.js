@@ -29,7 +29,15 @@
       }
     };
     source.addEventListener("open", () => { document.body.dataset.live = "open"; });
-    source.addEventListener("changed", refresh);
+    // Only a commit after what the page shows: the log's own bookkeeping
+    // repeats positions the list already reflects.
+    source.addEventListener("changed", (event) => {
+      const at = Number(event.data);
+      if (at > Number(table.dataset.position || 0)) {
+        table.dataset.position = String(at);
+        refresh();
+      }
+    });
   }
 
   for (const time of document.querySelectorAll("time[datetime]")) {

@@ -162,11 +162,7 @@ pub(crate) async fn audit(
         Ok(loaded) => loaded,
         Err(error) => return error_page(viewer.lang, Some(&viewer), &error),
     };
-    let plain = |v: &serde_json::Value| match v {
-        serde_json::Value::Null => "—".to_owned(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    let plain = crate::pages::project::plain;
     let lines: Vec<AuditLine> = rows
         .into_iter()
         .map(|row| AuditLine {

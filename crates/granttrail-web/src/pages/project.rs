@@ -119,11 +119,16 @@ struct Change {
     after: String,
 }
 
-/// A JSON value as a person reads it.
-fn plain(value: &serde_json::Value) -> String {
+/// A JSON value as a person reads it: text without quotes, a list of
+/// texts one after another.
+pub(crate) fn plain(value: &serde_json::Value) -> String {
+    use serde_json::Value;
     match value {
-        serde_json::Value::Null => "—".to_owned(),
-        serde_json::Value::String(s) => s.clone(),
+        Value::Null => "—".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            items.iter().map(plain).collect::<Vec<_>>().join("、")
+        }
         other => other.to_string(),
     }
 }

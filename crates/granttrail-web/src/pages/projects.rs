@@ -81,6 +81,8 @@ pub(crate) async fn list(
     Query(query): Query<ListQuery>,
 ) -> Response {
     let lang = viewer.lang;
+    // What the list reflects: live updates newer than this fetch it again.
+    let position = state.app.store().last_position().await.unwrap_or(0);
     let (projects, next_cursor, error) = match query.params().parse() {
         Ok(parsed) => match state.app.list_projects(&viewer.caller, parsed).await {
             Ok(page) => (page.items, page.next_cursor, None),
@@ -107,6 +109,7 @@ pub(crate) async fn list(
         error => error,
         can_sign => role_permits(role, Action::Command(CommandKind::Sign)),
         live => role_permits(role, Action::ReadEveryEvent),
+        position => position,
     };
     if query.fragment == "rows" {
         return match render::render("project_rows.html", base, page) {

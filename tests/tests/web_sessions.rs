@@ -303,3 +303,59 @@ async fn every_page_answers_in_both_languages() {
         "{en}"
     );
 }
+
+#[tokio::test]
+async fn a_long_history_shows_its_newest_events_and_links_to_earlier_ones() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let staff = Client::new(&server, &token);
+    let id = staff.sign_seed(Some("WEB-LONG")).await;
+    let mut end = chrono::NaiveDate::from_ymd_opt(2022, 10, 10).unwrap();
+    for version in 1..=120u64 {
+        end = end.succ_opt().unwrap();
+        let body = serde_json::json!({
+            "decided_on": "2022-09-30",
+            "new_end": end.to_string(),
+            "reason": "延期"
+        });
+        let answer = staff
+            .post(
+                &format!("/api/v1/projects/{id}/extensions"),
+                &body,
+                Some(version),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    let browser = browser();
+    sign_in(&server, &browser, &token).await;
+    let page = browser
+        .get(server.url(&format!("/ui/projects/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("<li id=\"v").count(),
+        100,
+        "one page of events"
+    );
+    assert!(page.contains("id=\"v121\"") && !page.contains("id=\"v21\""));
+    // (minijinja writes the link's slashes as &#x2f;.)
+    assert!(
+        page.contains("?before=22#timeline"),
+        "a link to the earlier events: {page}"
+    );
+    let older = browser
+        .get(server.url(&format!("/ui/projects/{id}?before=22")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(older.matches("<li id=\"v").count(), 21);
+    assert!(older.contains("id=\"v1\""));
+}

@@ -61,15 +61,27 @@ pub struct AuditRow {
 
 /// The trail of one stream (events in version order).
 pub fn audit_trail(events: &[StoredEvent]) -> Result<Vec<AuditRow>, ProjectionError> {
+    audit_rows(events, 1..=u64::MAX)
+}
+
+/// The trail's rows of the events whose versions are in `versions`; the
+/// whole stream is folded, but only those rows are written (a page of a
+/// long history costs what its rows cost, not what the history does).
+pub fn audit_rows(
+    events: &[StoredEvent],
+    versions: std::ops::RangeInclusive<u64>,
+) -> Result<Vec<AuditRow>, ProjectionError> {
     let mut state: Option<Project> = None;
-    let mut rows = Vec::with_capacity(events.len());
+    let mut rows = Vec::new();
     for stored in events {
         let event = decode(stored)?;
-        let before = state.as_ref().map(state_json).unwrap_or(Value::Null);
-        let next = evolve(state, &event)?;
-        let after = state_json(&next);
+        if !versions.contains(&stored.version) {
+            state = Some(evolve(state, &event)?);
+            continue;
+        }
+        let next = evolve(state.clone(), &event)?;
         let mut changes = Vec::new();
-        diff("", &before, &after, &mut changes);
+        changed_fields(state.as_ref(), &next, &mut changes);
         let (action, action_zh) = describe(&event);
         rows.push(AuditRow {
             project_id: stored.stream_id.to_string(),
@@ -92,19 +104,121 @@ pub fn audit_trail(events: &[StoredEvent]) -> Result<Vec<AuditRow>, ProjectionEr
     Ok(rows)
 }
 
-/// The state as JSON, without the version (it changes with every event
-/// and has its own column).
-fn state_json(project: &Project) -> Value {
-    let mut value = serde_json::to_value(project).unwrap_or(Value::Null);
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("version");
+fn json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The changes from `before` to `after`, field by field of the state (all
+/// but the version, which changes with every event and has its own
+/// column), in the order of the state's JSON keys. Only fields that differ
+/// are written as JSON, and of a list only the items that differ: a
+/// project with a thousand extensions does not write them all out again
+/// for each new one.
+fn changed_fields(before: Option<&Project>, after: &Project, out: &mut Vec<FieldChange>) {
+    macro_rules! field {
+        ($name:ident) => {
+            if before.is_none_or(|b| b.$name != after.$name) {
+                diff(
+                    stringify!($name),
+                    &before.map_or(Value::Null, |b| json(&b.$name)),
+                    &json(&after.$name),
+                    out,
+                );
+            }
+        };
     }
-    value
+    macro_rules! list {
+        ($name:ident) => {
+            match before {
+                None => diff(stringify!($name), &Value::Null, &json(&after.$name), out),
+                Some(b) if b.$name != after.$name => {
+                    list_diff(stringify!($name), &b.$name, &after.$name, out)
+                }
+                Some(_) => {}
+            }
+        };
+    }
+    // In the order serde_json writes an object's keys (sorted), as the
+    // whole-state diff listed them; `the_compared_fields_are_the_whole_state`
+    // keeps this list whole.
+    field!(applied_on);
+    field!(code);
+    list!(communities);
+    field!(draft);
+    field!(executor);
+    list!(extensions);
+    field!(finalized);
+    field!(funder);
+    field!(funding);
+    list!(indicators);
+    field!(original_period);
+    field!(period);
+    field!(predecessor);
+    field!(programme);
+    field!(review);
+    field!(self_report);
+    field!(signed_on);
+    field!(site_visit);
+    field!(stage);
+    field!(title);
+}
+
+/// The fields of the state `changed_fields` compares (all but `version`).
+#[cfg(test)]
+const COMPARED: [&str; 20] = [
+    "applied_on",
+    "code",
+    "communities",
+    "draft",
+    "executor",
+    "extensions",
+    "finalized",
+    "funder",
+    "funding",
+    "indicators",
+    "original_period",
+    "period",
+    "predecessor",
+    "programme",
+    "review",
+    "self_report",
+    "signed_on",
+    "site_visit",
+    "stage",
+    "title",
+];
+
+/// A list's changes, as [`diff`] judges two arrays (item by item when the
+/// lengths match or one extends the other, else the whole list), writing
+/// only the items that differ as JSON.
+fn list_diff<T: PartialEq + Serialize>(
+    name: &str,
+    before: &[T],
+    after: &[T],
+    out: &mut Vec<FieldChange>,
+) {
+    let extends = before.iter().zip(after).all(|(b, a)| b == a);
+    if before.len() != after.len() && !extends {
+        diff(name, &json(&before), &json(&after), out);
+        return;
+    }
+    for i in 0..before.len().max(after.len()) {
+        let (b, a) = (before.get(i), after.get(i));
+        if b != a {
+            diff(
+                &format!("{name}[{i}]"),
+                &b.map_or(Value::Null, json),
+                &a.map_or(Value::Null, json),
+                out,
+            );
+        }
+    }
 }
 
 /// Every leaf that differs between two states. Objects are compared field
-/// by field and arrays element by element when their lengths match;
-/// otherwise the whole value is one change.
+/// by field; arrays element by element when their lengths match, or when
+/// one only extends the other (an extension added: just the new item, field
+/// by field); otherwise the whole value is one change.
 fn diff(path: &str, before: &Value, after: &Value, out: &mut Vec<FieldChange>) {
     if before == after {
         return;
@@ -128,8 +242,12 @@ fn diff(path: &str, before: &Value, after: &Value, out: &mut Vec<FieldChange>) {
                 );
             }
         }
-        (Value::Array(b), Value::Array(a)) if b.len() == a.len() => {
-            for (i, (bv, av)) in b.iter().zip(a).enumerate() {
+        (Value::Array(b), Value::Array(a))
+            if b.len() == a.len() || b.iter().zip(a).all(|(bv, av)| bv == av) =>
+        {
+            for i in 0..b.len().max(a.len()) {
+                let bv = b.get(i).unwrap_or(&Value::Null);
+                let av = a.get(i).unwrap_or(&Value::Null);
                 diff(&format!("{path}[{i}]"), bv, av, out);
             }
         }
@@ -280,5 +398,106 @@ fn plain(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Null => "∅".to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use granttrail_domain::{CommandKind, decide, fold};
+
+    use super::*;
+
+    const SEED: &str = include_str!("../../../tests/fixtures/seed-project.json");
+
+    /// The seed's states, then `extensions` more extensions by a day each.
+    fn states(extensions: usize) -> Vec<Project> {
+        let fixture: Value = serde_json::from_str(SEED).unwrap();
+        let mut events = Vec::new();
+        let mut bodies: Vec<(CommandKind, Value)> = fixture["projects"][0]["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(2)
+            .map(|c| {
+                (
+                    serde_json::from_value(c["command"].clone()).unwrap(),
+                    c["body"].clone(),
+                )
+            })
+            .collect();
+        let mut end = chrono::NaiveDate::from_ymd_opt(2023, 3, 1).unwrap();
+        for _ in 0..extensions {
+            end = end.succ_opt().unwrap();
+            bodies.push((
+                CommandKind::Extend,
+                serde_json::json!({"decided_on": "2023-01-01", "new_end": end.to_string(), "reason": "延期"}),
+            ));
+        }
+        for (n, c) in fixture["projects"][0]["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .skip(2)
+        {
+            let _ = n;
+            bodies.push((
+                serde_json::from_value(c["command"].clone()).unwrap(),
+                c["body"].clone(),
+            ));
+        }
+        let mut states = Vec::new();
+        for (kind, body) in bodies {
+            let state = fold(&events).unwrap();
+            let decided = decide(state.as_ref(), &kind.read_body(&body).unwrap());
+            let Ok(decided) = decided else { continue };
+            events.extend(decided);
+            states.push(fold(&events).unwrap().unwrap());
+        }
+        states
+    }
+
+    /// The whole state as JSON, without the version: what the trail once
+    /// compared for every event.
+    fn whole(project: &Project) -> Value {
+        let mut value = json(project);
+        value.as_object_mut().unwrap().remove("version");
+        value
+    }
+
+    #[test]
+    fn field_by_field_finds_what_the_whole_state_diff_finds() {
+        let states = states(12);
+        let mut before: Option<&Project> = None;
+        for after in &states {
+            let mut quick = Vec::new();
+            changed_fields(before, after, &mut quick);
+            let mut slow = Vec::new();
+            diff(
+                "",
+                &before.map_or(Value::Null, whole),
+                &whole(after),
+                &mut slow,
+            );
+            assert_eq!(quick, slow, "at version {}", after.version);
+            before = Some(after);
+        }
+    }
+
+    #[test]
+    fn an_extension_adds_one_item_not_the_whole_list() {
+        let states = states(3);
+        let (a, b) = (&states[2], &states[3]);
+        let mut changes = Vec::new();
+        changed_fields(Some(a), b, &mut changes);
+        assert!(changes.iter().all(|c| !c.field.starts_with("extensions") || c.field.starts_with("extensions[2]")), "{changes:#?}");
+    }
+
+    #[test]
+    fn the_compared_fields_are_the_whole_state() {
+        let state = states(0).pop().unwrap();
+        let mut keys: Vec<String> = whole(&state).as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, COMPARED.map(str::to_owned).to_vec());
     }
 }

@@ -27,7 +27,8 @@ mod report;
 mod view;
 
 pub use audit::{
-    AuditActor, AuditRow, CSV_HEADER, FieldChange, UNREADABLE, audit_trail, unreadable_csv_record,
+    AuditActor, AuditRow, CSV_HEADER, FieldChange, UNREADABLE, audit_rows, audit_trail,
+    unreadable_csv_record,
 };
 pub use bundle::{
     BUNDLE_FORMAT, BundleReport, InclusionProof, LogEvidence, Manifest, ManifestFile, audit_csv,

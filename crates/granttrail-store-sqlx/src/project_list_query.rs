@@ -52,10 +52,12 @@ where
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
+        // Matched in the narrow index of search texts, then the matching
+        // rows read by id: a scan of the wide rows would read every state.
         query
-            .push(" AND search_text LIKE ")
+            .push(" AND id IN (SELECT id FROM project_list WHERE search_text LIKE ")
             .push_bind(format!("%{escaped}%"))
-            .push(" ESCAPE '\\'");
+            .push(" ESCAPE '\\')");
     }
     if let Some(from) = filter.signed_from {
         query.push(" AND signed_on >= ").push_bind(from.to_string());

@@ -216,6 +216,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("business_date", "business date", "业务日期"),
     ("recorded", "recorded", "记录于"),
     ("field", "Field", "字段"),
+    ("earlier_events", "Earlier events", "更早的事件"),
     ("before", "Before", "变更前"),
     ("after", "After", "变更后"),
     ("done", "Recorded.", "已登记。"),

@@ -145,6 +145,7 @@ pub(crate) async fn command(
                 &viewer,
                 id,
                 PointInTime::Latest,
+                None,
                 &here,
                 None,
                 Some(refused),

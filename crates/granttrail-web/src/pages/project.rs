@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use granttrail_app::AppError;
 use granttrail_app::permissions::{Action, role_permits};
 use granttrail_domain::{BusinessDate, CommandKind};
-use granttrail_projections::{AuditRow, PointInTime, ProjectView};
+use granttrail_projections::{AuditRow, PointInTime, ProjectView, audit_rows, state_at};
 use granttrail_store::StoredEvent;
 use http::StatusCode;
 use minijinja::{Value, context};
@@ -32,7 +32,12 @@ pub(crate) struct PointQuery {
     known_at: Option<String>,
     /// Set after a form was recorded: which command.
     done: Option<String>,
+    /// Show the timeline's events before this version (older pages).
+    before: Option<String>,
 }
+
+/// How many events of the timeline one page shows.
+const TIMELINE_PAGE: usize = 100;
 
 impl PointQuery {
     fn point(&self) -> Result<PointInTime, AppError> {
@@ -98,7 +103,18 @@ pub(crate) async fn show(
         .done
         .as_deref()
         .map(|_| viewer.lang.text("done").to_owned());
-    project_page(&state, &viewer, id, point, &here(&uri), notice, None).await
+    let before = query.before.as_deref().and_then(|b| b.parse::<u64>().ok());
+    project_page(
+        &state,
+        &viewer,
+        id,
+        point,
+        before,
+        &here(&uri),
+        notice,
+        None,
+    )
+    .await
 }
 
 /// One event of the timeline, as the page shows it.
@@ -143,17 +159,22 @@ fn within(point: PointInTime, event: &StoredEvent) -> bool {
     }
 }
 
-/// The timeline of `rows` (one per event), as far as `point`.
-fn timeline(
-    lang: Lang,
-    events: &[StoredEvent],
-    rows: Vec<AuditRow>,
-    point: PointInTime,
-) -> Vec<TimelineEntry> {
+/// The versions of the timeline's page: as far as `point`, the newest
+/// [`TIMELINE_PAGE`] before `before` (or the newest of all).
+fn page_of(events: &[StoredEvent], point: PointInTime, before: Option<u64>) -> Vec<u64> {
+    let shown: Vec<u64> = events
+        .iter()
+        .filter(|e| within(point, e) && before.is_none_or(|b| e.version < b))
+        .map(|e| e.version)
+        .collect();
+    shown[shown.len().saturating_sub(TIMELINE_PAGE)..].to_vec()
+}
+
+/// The timeline entries of `rows` whose versions are `page`.
+fn timeline(lang: Lang, rows: Vec<AuditRow>, page: &[u64]) -> Vec<TimelineEntry> {
     rows.into_iter()
-        .zip(events)
-        .filter(|(_, event)| within(point, event))
-        .map(|(row, _)| TimelineEntry {
+        .filter(|row| page.contains(&row.version))
+        .map(|row| TimelineEntry {
             version: row.version,
             action: if lang == Lang::En {
                 row.action
@@ -209,25 +230,47 @@ fn forms_for(viewer: &Viewer, view: &ProjectView, refused: Option<&Refused>) -> 
         .collect()
 }
 
-/// Renders a project's page at `point`, with `refused` shown in its form.
+/// Renders a project's page at `point` (its timeline's page before
+/// `before`), with `refused` shown in its form.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn project_page(
     state: &WebState,
     viewer: &Viewer,
     id: Uuid,
     point: PointInTime,
+    before: Option<u64>,
     here: &str,
     notice: Option<String>,
     refused: Option<Refused>,
 ) -> Response {
     let lang = viewer.lang;
     let app = &state.app;
+    // One read of the history (checked against its hash chain); the
+    // state at the point and the timeline are folded from it.
     let loaded = async {
         let events = app.events(&viewer.caller, id).await?;
-        let view = app.project(&viewer.caller, id, point).await?;
-        let rows = app.audit_trail(&viewer.caller, id).await?;
-        Ok::<_, AppError>((events, view, rows))
+        let head = events.last().map_or(0, |e| e.version);
+        if let PointInTime::Version(v) = point
+            && v > head
+        {
+            return Err(AppError::BadParameter {
+                parameter: "version".into(),
+                message: format!("the project has {head} versions; there is no version {v}"),
+            });
+        }
+        let project = state_at(&events, point)
+            .map_err(AppError::history)?
+            .ok_or(AppError::NotFound)?;
+        let page = page_of(&events, point, before);
+        let range = match (page.first(), page.last()) {
+            (Some(first), Some(last)) => *first..=*last,
+            _ => 1..=0,
+        };
+        let rows = audit_rows(&events, range).map_err(AppError::history)?;
+        let view = ProjectView::new(id, project, app.today());
+        Ok::<_, AppError>((events, view, rows, page))
     };
-    let (events, view, rows) = match loaded.await {
+    let (events, view, rows, page) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return error_page(lang, Some(viewer), &error),
     };
@@ -260,9 +303,34 @@ pub(crate) async fn project_page(
             head => head,
             point => point_values,
             point_text => point_text,
-            timeline => Value::from_serialize(timeline(lang, &events, rows, point)),
+            timeline => Value::from_serialize(timeline(lang, rows, &page)),
+            earlier => earlier_href(id, point, &events, &page),
             forms => Value::from_serialize(&forms),
             form_error => refused.map(|r| r.message),
         },
     )
+}
+
+/// The link to the timeline's older page, if there is one.
+fn earlier_href(
+    id: Uuid,
+    point: PointInTime,
+    events: &[StoredEvent],
+    page: &[u64],
+) -> Option<String> {
+    let first = *page.first()?;
+    let older = events.iter().any(|e| e.version < first && within(point, e));
+    if !older {
+        return None;
+    }
+    let point = match point {
+        PointInTime::Latest => String::new(),
+        PointInTime::Version(v) => format!("&version={v}"),
+        PointInTime::AsOf(d) => format!("&as_of={d}"),
+        PointInTime::KnownAt(t) => format!(
+            "&known_at={}",
+            crate::session::encode(&granttrail_store::format_instant(&t))
+        ),
+    };
+    Some(format!("/ui/projects/{id}?before={first}{point}#timeline"))
 }

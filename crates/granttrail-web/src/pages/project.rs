@@ -262,9 +262,10 @@ pub(crate) async fn project_page(
             .map_err(AppError::history)?
             .ok_or(AppError::NotFound)?;
         let page = page_of(&events, point, before);
+        // An empty page (a point before the first event) writes no rows.
         let range = match (page.first(), page.last()) {
             (Some(first), Some(last)) => *first..=*last,
-            _ => 1..=0,
+            _ => u64::MAX..=u64::MAX,
         };
         let rows = audit_rows(&events, range).map_err(AppError::history)?;
         let view = ProjectView::new(id, project, app.today());

@@ -469,8 +469,11 @@ fn wait_for_address(log: &Path) -> String {
     let started = Instant::now();
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
+        // Only a whole line: the server may be halfway through writing it
+        // (a half-read "http://127.0.0." once sent a test to port 80).
         if let Some(line) = text
-            .lines()
+            .split_inclusive('\n')
+            .filter(|l| l.ends_with('\n'))
             .find(|l| l.contains("granttrail listening on "))
         {
             let at = line.find("http://").expect("an address");

@@ -359,3 +359,77 @@ async fn a_long_history_shows_its_newest_events_and_links_to_earlier_ones() {
     assert_eq!(older.matches("<li id=\"v").count(), 21);
     assert!(older.contains("id=\"v1\""));
 }
+
+#[tokio::test]
+async fn every_project_is_exported_in_the_background_with_progress() {
+    let server = Server::start();
+    let token = server.token("auditor", None);
+    let staff = Client::new(&server, &server.token("staff", None));
+    let first = staff.sign_seed(Some("WEB-E1")).await;
+    let second = staff.sign_seed(Some("WEB-E2")).await;
+    // One project altered under the store: named in the export, not left out.
+    server.tamper(
+        "UPDATE events SET data = replace(data, 'WEB-E2', 'WEB-E9') WHERE stream_id = {id}",
+        &second,
+    );
+    let browser = browser();
+    let csrf = sign_in(&server, &browser, &token).await;
+    let started = browser
+        .post(server.url("/ui/exports"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status().as_u16(), 303);
+    let job = started.headers()["location"].to_str().unwrap().to_owned();
+    // The job page says when it is done (it refreshes itself until then).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let page = loop {
+        let page = browser
+            .get(server.url(&job))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if page.contains("id=\"export-done\"") {
+            break page;
+        }
+        assert!(page.contains("<progress"), "{page}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the export never finished: {page}"
+        );
+        tokio::task::yield_now().await;
+    };
+    assert!(
+        page.contains("1 个项目无法读取") || page.contains("1 projects could not be read"),
+        "{page}"
+    );
+    let zip = browser
+        .get(server.url(&format!("{job}/download")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status().as_u16(), 200);
+    let files = granttrail_e2e::zip_entries(&zip.bytes().await.unwrap());
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&format!("granttrail-{first}.zip").as_str()),
+        "{names:?}"
+    );
+    assert!(!names.contains(&format!("granttrail-{second}.zip").as_str()));
+    let unreadable = &files.iter().find(|(n, _)| n == "unreadable.csv").unwrap().1;
+    let unreadable = String::from_utf8_lossy(unreadable);
+    assert!(
+        unreadable.contains(&format!("{second},integrity-failed")),
+        "{unreadable}"
+    );
+
+    // Another session does not see this job.
+    let other = self::browser();
+    sign_in(&server, &other, &server.token("auditor", None)).await;
+    let foreign = other.get(server.url(&job)).send().await.unwrap();
+    assert_eq!(foreign.status().as_u16(), 404);
+}

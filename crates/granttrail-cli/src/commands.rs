@@ -159,6 +159,7 @@ async fn serve(app: App, metrics: Arc<Metrics>, settings: &Settings) -> Result<E
         app: app.clone(),
         session_lifetime: chrono::Duration::hours(settings.session_hours.clamp(1, 24 * 30) as i64),
         secure_cookies: settings.session_cookie_secure,
+        exports: Default::default(),
     };
     let mut state = ApiState::new(app, metrics);
     state.heartbeat = Duration::from_secs(settings.sse_heartbeat_seconds.max(1));

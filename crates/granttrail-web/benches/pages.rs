@@ -159,6 +159,7 @@ async fn main() {
         app: app.clone(),
         session_lifetime: chrono::Duration::hours(1),
         secure_cookies: false,
+        exports: Default::default(),
     });
     let events = store.last_position().await.unwrap();
 

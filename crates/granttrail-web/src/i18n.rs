@@ -408,6 +408,22 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("proof", "Proof", "证明"),
     ("not_in_log_yet", "not in the log yet", "尚未收录"),
     ("error_title", "Something went wrong", "出错了"),
+    ("exports_title", "Export every project", "导出全部项目"),
+    (
+        "exports_help",
+        "The signed bundle of every project you may see, in one zip, with a list of any project whose history could not be read. It runs here in the background; this page shows how far it is.",
+        "将您可查看的每个项目的签名导出包打包为一个 zip，并列出历史记录无法读取的项目。导出在后台进行，本页显示进度。",
+    ),
+    ("start_export", "Start the export", "开始导出"),
+    ("export_progress", "Exported", "已导出"),
+    ("export_done", "Done.", "已完成。"),
+    ("export_failed", "The export failed:", "导出失败："),
+    (
+        "export_unreadable",
+        "projects could not be read; see unreadable.csv in the zip",
+        "个项目无法读取，见 zip 中的 unreadable.csv",
+    ),
+    ("your_exports", "Your exports", "您的导出"),
     (
         "not_found",
         "There is no such project, or it is not yours to see.",
@@ -499,6 +515,7 @@ mod template_tests {
             include_str!("../templates/audit.html"),
             include_str!("../templates/verification.html"),
             include_str!("../templates/error.html"),
+            include_str!("../templates/exports.html"),
         ];
         for template in templates {
             for (at, _) in template.match_indices("tr.") {

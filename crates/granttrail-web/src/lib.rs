@@ -38,6 +38,7 @@ use granttrail_app::App;
 use http::{HeaderValue, header};
 
 pub use i18n::{Lang, MESSAGES};
+pub use pages::exports::ExportJobs;
 
 /// What the pages need.
 #[derive(Clone)]
@@ -48,6 +49,8 @@ pub struct WebState {
     pub session_lifetime: chrono::Duration,
     /// Mark cookies `Secure` (the site is served over TLS).
     pub secure_cookies: bool,
+    /// Exports of every project running or done on this server.
+    pub exports: ExportJobs,
 }
 
 /// Only this origin's scripts and styles, no inline script, no framing.
@@ -96,6 +99,12 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/ui/projects/new", get(pages::forms::sign_form))
         .route("/ui/live", get(pages::projects::live))
+        .route(
+            "/ui/exports",
+            get(pages::exports::page).post(pages::exports::start),
+        )
+        .route("/ui/exports/{job}", get(pages::exports::progress))
+        .route("/ui/exports/{job}/download", get(pages::exports::download))
         .route("/ui/projects/{id}", get(pages::project::show))
         .route(
             "/ui/projects/{id}/commands/{kind}",

@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/verification.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
+    ("exports.html", include_str!("../templates/exports.html")),
 ];
 
 /// The environment, built once; a template that does not compile is a

@@ -134,7 +134,7 @@ pub(crate) async fn sign_in(
 
 #[derive(Deserialize)]
 pub(crate) struct CsrfForm {
-    csrf: Option<String>,
+    pub(crate) csrf: Option<String>,
 }
 
 /// `POST /ui/logout`: ends the session here and in the store.

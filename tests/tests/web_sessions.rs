@@ -29,14 +29,7 @@ fn hidden(page: &str, name: &str) -> String {
 
 /// Signs `token` in; answers the session's form token.
 async fn sign_in(server: &Server, browser: &reqwest::Client, token: &str) -> String {
-    let login = browser
-        .get(server.url("/ui/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = page_text(browser, server, "/ui/login").await;
     let csrf = hidden(&login, "csrf");
     let signed = browser
         .post(server.url("/ui/login"))
@@ -61,15 +54,42 @@ async fn sign_in(server: &Server, browser: &reqwest::Client, token: &str) -> Str
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
-    let page = browser
-        .get(server.url("/ui/projects"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(browser, server, "/ui/projects").await;
     hidden(&page, "csrf")
+}
+
+/// A server, a staff API client, a project signed with `code`, and a
+/// browser signed in as that staff member with its form token.
+struct Setup {
+    server: Server,
+    staff: Client,
+    id: String,
+    browser: reqwest::Client,
+    csrf: String,
+    token: String,
+}
+
+async fn staff_with_project(code: &str) -> Setup {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let staff = Client::new(&server, &token);
+    let id = staff.sign_seed(Some(code)).await;
+    let browser = browser();
+    let csrf = sign_in(&server, &browser, &token).await;
+    Setup {
+        server,
+        staff,
+        id,
+        browser,
+        csrf,
+        token,
+    }
+}
+
+/// The text of the page at `path`.
+async fn page_text(browser: &reqwest::Client, server: &Server, path: &str) -> String {
+    let answer = browser.get(server.url(path)).send().await.unwrap();
+    answer.text().await.unwrap()
 }
 
 async fn version_of(staff: &Client, id: &str) -> u64 {
@@ -91,12 +111,14 @@ fn extension(csrf: &str, version: &str) -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn a_session_form_records_once_and_refuses_forms_from_elsewhere() {
-    let server = Server::start();
-    let token = server.token("staff", None);
-    let staff = Client::new(&server, &token);
-    let id = staff.sign_seed(Some("WEB-1")).await;
-    let browser = browser();
-    let csrf = sign_in(&server, &browser, &token).await;
+    let Setup {
+        server,
+        staff,
+        id,
+        browser,
+        csrf,
+        ..
+    } = staff_with_project("WEB-1").await;
     let action = server.url(&format!("/ui/projects/{id}/commands/extend"));
 
     // Without the form token: refused, nothing written.
@@ -150,12 +172,14 @@ async fn a_session_form_records_once_and_refuses_forms_from_elsewhere() {
 
 #[tokio::test]
 async fn an_expired_or_ended_session_writes_nothing() {
-    let server = Server::start();
-    let token = server.token("staff", None);
-    let staff = Client::new(&server, &token);
-    let id = staff.sign_seed(Some("WEB-2")).await;
-    let browser = browser();
-    let csrf = sign_in(&server, &browser, &token).await;
+    let Setup {
+        server,
+        staff,
+        id,
+        browser,
+        csrf,
+        token,
+    } = staff_with_project("WEB-2").await;
     let action = server.url(&format!("/ui/projects/{id}/commands/extend"));
 
     // The session's time is up (as if hours passed).
@@ -215,14 +239,7 @@ async fn another_organisations_project_is_the_same_not_found_as_in_the_api() {
         let answer = browser.get(server.url(&path)).send().await.unwrap();
         assert_eq!(answer.status().as_u16(), 404, "{path}");
     }
-    let list = browser
-        .get(server.url("/ui/projects"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = page_text(&browser, &server, "/ui/projects").await;
     assert!(!list.contains("WEB-3"), "{list}");
 }
 
@@ -306,10 +323,13 @@ async fn every_page_answers_in_both_languages() {
 
 #[tokio::test]
 async fn a_long_history_shows_its_newest_events_and_links_to_earlier_ones() {
-    let server = Server::start();
-    let token = server.token("staff", None);
-    let staff = Client::new(&server, &token);
-    let id = staff.sign_seed(Some("WEB-LONG")).await;
+    let Setup {
+        server,
+        staff,
+        id,
+        browser,
+        ..
+    } = staff_with_project("WEB-LONG").await;
     let mut end = chrono::NaiveDate::from_ymd_opt(2022, 10, 10).unwrap();
     for version in 1..=120u64 {
         end = end.succ_opt().unwrap();
@@ -327,16 +347,7 @@ async fn a_long_history_shows_its_newest_events_and_links_to_earlier_ones() {
             .await;
         assert_eq!(answer.status, 200, "{}", answer.text);
     }
-    let browser = browser();
-    sign_in(&server, &browser, &token).await;
-    let page = browser
-        .get(server.url(&format!("/ui/projects/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&browser, &server, &format!("/ui/projects/{id}")).await;
     assert_eq!(
         page.matches("<li id=\"v").count(),
         100,
@@ -348,14 +359,7 @@ async fn a_long_history_shows_its_newest_events_and_links_to_earlier_ones() {
         page.contains("?before=22#timeline"),
         "a link to the earlier events: {page}"
     );
-    let older = browser
-        .get(server.url(&format!("/ui/projects/{id}?before=22")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let older = page_text(&browser, &server, &format!("/ui/projects/{id}?before=22")).await;
     assert_eq!(older.matches("<li id=\"v").count(), 21);
     assert!(older.contains("id=\"v1\""));
 }
@@ -385,14 +389,7 @@ async fn every_project_is_exported_in_the_background_with_progress() {
     // The job page says when it is done (it refreshes itself until then).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let page = loop {
-        let page = browser
-            .get(server.url(&job))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&browser, &server, &job).await;
         if page.contains("id=\"export-done\"") {
             break page;
         }

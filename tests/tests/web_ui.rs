@@ -24,10 +24,17 @@ async fn sign_in(page: &Page, server: &Server, token: &str) {
         .click()
         .await
         .unwrap();
-    page.wait()
-        .for_element(Locator::Css("table#projects"))
-        .await
-        .unwrap();
+    wait_for(page, "table#projects").await;
+}
+
+/// How many elements `css` finds.
+async fn count(page: &Page, css: &str) -> usize {
+    page.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+/// Waits until the page shows an element `css` (the next page arrived).
+async fn wait_for(page: &Page, css: &str) {
+    page.wait().for_element(Locator::Css(css)).await.unwrap();
 }
 
 async fn text_of(page: &Page, css: &str) -> String {
@@ -101,10 +108,7 @@ async fn staff_find_replay_and_record_from_the_browser() {
         .unwrap();
 
     // Its timeline: every event, with who and the business date.
-    page.wait()
-        .for_element(Locator::Css("ol#events"))
-        .await
-        .unwrap();
+    wait_for(page, "ol#events").await;
     let events = page.find_all(Locator::Css("ol#events > li")).await.unwrap();
     assert_eq!(events.len(), 8);
     browser.screenshot("project").await;
@@ -116,29 +120,17 @@ async fn staff_find_replay_and_record_from_the_browser() {
     // Version 3: the self-report was in, nothing after it.
     fill(page, "travel", "version", "3").await;
     submit(page, "travel").await;
-    page.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .unwrap();
+    wait_for(page, "p.notice").await;
     let facts = text_of(page, "p.facts").await;
     assert!(facts.contains('3'), "{facts}");
-    assert_eq!(
-        page.find_all(Locator::Css("ol#events > li"))
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(count(page, "ol#events > li").await, 3);
     // As of 2022-10-01: signed and extended to 2023-02-28.
     page.goto(&server.url(&format!("/ui/projects/{seed}")))
         .await
         .unwrap();
     fill(page, "as-of", "as_of", "2022-10-01").await;
     submit(page, "as-of").await;
-    page.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .unwrap();
+    wait_for(page, "p.notice").await;
     assert!(
         page.current_url()
             .await
@@ -149,13 +141,7 @@ async fn staff_find_replay_and_record_from_the_browser() {
     );
     let state = text_of(page, "dl.state").await;
     assert!(state.contains("2023-02-28"), "{state}");
-    assert_eq!(
-        page.find_all(Locator::Css("ol#events > li"))
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(count(page, "ol#events > li").await, 2);
 
     // The report, in English.
     page.goto(&server.url(&format!("/ui/projects/{seed}/report?lang=en")))
@@ -179,17 +165,8 @@ async fn staff_find_replay_and_record_from_the_browser() {
     fill(page, "extend", "new_end", "2023-02-28").await;
     fill(page, "extend", "reason", "疫情影响，活动延后").await;
     submit(page, "extend").await;
-    page.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .unwrap();
-    assert_eq!(
-        page.find_all(Locator::Css("ol#events > li"))
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    wait_for(page, "p.notice").await;
+    assert_eq!(count(page, "ol#events > li").await, 2);
     assert_eq!(
         api.get(&format!("/api/v1/projects/{open}")).await.json["version"],
         2
@@ -262,10 +239,7 @@ async fn the_list_updates_live_and_an_executor_sees_only_its_own() {
     let page = &browser.client;
     sign_in(page, &server, &server.token("auditor", None)).await;
     // The page says when its live feed is open; then another client signs.
-    page.wait()
-        .for_element(Locator::Css("body[data-live='open']"))
-        .await
-        .unwrap();
+    wait_for(page, "body[data-live='open']").await;
     api.sign_seed(Some("JT-LIVE-1")).await;
     page.wait()
         .for_element(Locator::LinkText("JT-LIVE-1"))

@@ -47,6 +47,34 @@ impl FromRequestParts<WebState> for Viewer {
     }
 }
 
+/// A signed-in viewer asking about the project the path names (`{id}`);
+/// an id that is not one is the page of a project that does not exist.
+pub(crate) struct ViewerOf {
+    /// Who asks.
+    pub viewer: Viewer,
+    /// The project.
+    pub id: uuid::Uuid,
+}
+
+impl FromRequestParts<WebState> for ViewerOf {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        let params =
+            axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(
+                parts, state,
+            )
+            .await
+            .map(|p| p.0)
+            .unwrap_or_default();
+        match params.get("id").and_then(|id| id.parse().ok()) {
+            Some(id) => Ok(ViewerOf { viewer, id }),
+            None => Err(error_page(viewer.lang, Some(&viewer), &AppError::NotFound)),
+        }
+    }
+}
+
 /// No live session: a page read goes to the sign-in page (and back after);
 /// a form post is refused with nothing written.
 fn signed_out(parts: &Parts, lang: Lang, had_session: bool) -> Response {

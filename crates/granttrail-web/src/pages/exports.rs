@@ -24,9 +24,9 @@ use uuid::Uuid;
 
 use crate::WebState;
 use crate::pages::error_page;
-use crate::pages::login::{CsrfForm, refused};
+use crate::pages::login::CsrfForm;
 use crate::render;
-use crate::session::{Viewer, check_form};
+use crate::session::Viewer;
 
 /// How many finished jobs a server keeps (with their files).
 const KEPT: usize = 8;
@@ -130,8 +130,8 @@ pub(crate) async fn start(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refusal) = check_form(&headers, form.csrf.as_deref(), &viewer.session.form_token) {
-        return refused(&viewer, refusal);
+    if let Some(refusal) = viewer.refuse_form(&headers, form.csrf.as_deref()) {
+        return refusal;
     }
     let ids = match state.app.project_ids(&viewer.caller).await {
         Ok(ids) => ids,
@@ -170,26 +170,11 @@ async fn write_all(
     job: &ExportJob,
 ) -> Result<(), String> {
     let file = std::fs::File::create(&job.file).map_err(|e| format!("creating the file: {e}"))?;
-    let zip = Arc::new(Mutex::new(Some(zip::ZipWriter::new(file))));
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let zip: SharedZip = Arc::new(Mutex::new(Some(zip::ZipWriter::new(file))));
     let mut unreadable = String::from("project_id,problem\n");
     for id in ids {
         match app.export(caller, *id).await {
-            Ok(bytes) => {
-                let zip = zip.clone();
-                let name = format!("granttrail-{id}.zip");
-                tokio::task::spawn_blocking(move || {
-                    let mut guard = zip.lock().map_err(|_| "the zip was poisoned".to_owned())?;
-                    let writer = guard.as_mut().ok_or("the zip is closed")?;
-                    writer
-                        .start_file(name, options)
-                        .and_then(|()| writer.write_all(&bytes).map_err(Into::into))
-                        .map_err(|e| format!("writing the zip: {e}"))
-                })
-                .await
-                .map_err(|e| e.to_string())??;
-            }
+            Ok(bytes) => write_entry(&zip, format!("granttrail-{id}.zip"), bytes, false).await?,
             // Named, never left out: the project an auditor most needs.
             Err(error) => {
                 unreadable.push_str(&format!("{id},{}\n", problem_code(&error)));
@@ -198,14 +183,37 @@ async fn write_all(
         }
         job.done.fetch_add(1, Ordering::Relaxed);
     }
+    write_entry(&zip, "unreadable.csv".into(), unreadable.into_bytes(), true).await
+}
+
+/// The zip being written, shared with the blocking writes.
+type SharedZip = Arc<Mutex<Option<zip::ZipWriter<std::fs::File>>>>;
+
+/// Adds one file to the zip (off the async threads: it writes to disk),
+/// and finishes the zip when `last`.
+async fn write_entry(
+    zip: &SharedZip,
+    name: String,
+    bytes: Vec<u8>,
+    last: bool,
+) -> Result<(), String> {
+    let zip = zip.clone();
     tokio::task::spawn_blocking(move || {
         let mut guard = zip.lock().map_err(|_| "the zip was poisoned".to_owned())?;
-        let mut writer = guard.take().ok_or("the zip is closed")?;
+        let writer = guard.as_mut().ok_or("the zip is closed")?;
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
         writer
-            .start_file("unreadable.csv", options)
-            .and_then(|()| writer.write_all(unreadable.as_bytes()).map_err(Into::into))
-            .and_then(|()| writer.finish().map(|_| ()))
-            .map_err(|e| format!("finishing the zip: {e}"))
+            .start_file(name, options)
+            .and_then(|()| writer.write_all(&bytes).map_err(Into::into))
+            .map_err(|e| format!("writing the zip: {e}"))?;
+        if last {
+            let writer = guard.take().ok_or("the zip is closed")?;
+            writer
+                .finish()
+                .map_err(|e| format!("finishing the zip: {e}"))?;
+        }
+        Ok(())
     })
     .await
     .map_err(|e| e.to_string())?
@@ -224,18 +232,26 @@ fn problem_code(error: &granttrail_app::AppError) -> &'static str {
     }
 }
 
+/// The viewer's own job named `id`; any other is not found.
+fn job_of(state: &WebState, viewer: &Viewer, id: &str) -> Result<Arc<ExportJob>, Box<Response>> {
+    state.exports.find(viewer.session.id, id).ok_or_else(|| {
+        Box::new(error_page(
+            viewer.lang,
+            Some(viewer),
+            &granttrail_app::AppError::NotFound,
+        ))
+    })
+}
+
 /// `GET /ui/exports/{job}`: how far it is; refreshes itself while it runs.
 pub(crate) async fn progress(
     State(state): State<WebState>,
     viewer: Viewer,
     Path(job): Path<String>,
 ) -> Response {
-    let Some(job) = state.exports.find(viewer.session.id, &job) else {
-        return error_page(
-            viewer.lang,
-            Some(&viewer),
-            &granttrail_app::AppError::NotFound,
-        );
+    let job = match job_of(&state, &viewer, &job) {
+        Ok(job) => job,
+        Err(page) => return *page,
     };
     let lang = viewer.lang;
     let described = described(&job);
@@ -261,12 +277,9 @@ pub(crate) async fn download(
     viewer: Viewer,
     Path(job): Path<String>,
 ) -> Response {
-    let Some(job) = state.exports.find(viewer.session.id, &job) else {
-        return error_page(
-            viewer.lang,
-            Some(&viewer),
-            &granttrail_app::AppError::NotFound,
-        );
+    let job = match job_of(&state, &viewer, &job) {
+        Ok(job) => job,
+        Err(page) => return *page,
     };
     if !matches!(job.outcome.lock().map(|o| o.clone()), Ok(Some(Ok(())))) {
         return error_page(

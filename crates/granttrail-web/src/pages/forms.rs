@@ -19,10 +19,9 @@ use uuid::Uuid;
 use crate::WebState;
 use crate::forms::{attach, body_of, command_of, field_errors, form};
 use crate::pages::error_page;
-use crate::pages::login::refused;
 use crate::pages::project::{Refused, project_page};
 use crate::render;
-use crate::session::{Viewer, check_form};
+use crate::session::{Viewer, ViewerOf};
 
 /// A posted form's fields (a field sent twice keeps its last value).
 type Fields = Vec<(String, String)>;
@@ -83,12 +82,8 @@ pub(crate) async fn sign(
     Form(fields): Form<Fields>,
 ) -> Response {
     let values = values_of(fields);
-    if let Err(refusal) = check_form(
-        &headers,
-        values.get("csrf").map(String::as_str),
-        &viewer.session.form_token,
-    ) {
-        return refused(&viewer, refusal);
+    if let Some(refusal) = viewer.refuse_form(&headers, values.get("csrf").map(String::as_str)) {
+        return refusal;
     }
     let id = Uuid::now_v7();
     match record(&state, &viewer, CommandKind::Sign, id, None, &values).await {
@@ -107,25 +102,19 @@ pub(crate) async fn sign(
 /// `POST /ui/projects/{id}/commands/{kind}`.
 pub(crate) async fn command(
     State(state): State<WebState>,
-    viewer: Viewer,
+    ViewerOf { viewer, id }: ViewerOf,
     headers: HeaderMap,
-    Path((id, kind)): Path<(String, String)>,
+    Path((_, kind)): Path<(String, String)>,
     Form(fields): Form<Fields>,
 ) -> Response {
     let values = values_of(fields);
-    if let Err(refusal) = check_form(
-        &headers,
-        values.get("csrf").map(String::as_str),
-        &viewer.session.form_token,
-    ) {
-        return refused(&viewer, refusal);
+    if let Some(refusal) = viewer.refuse_form(&headers, values.get("csrf").map(String::as_str)) {
+        return refusal;
     }
-    let (Ok(id), Some(kind)) = (
-        id.parse::<Uuid>(),
-        CommandKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == kind && *k != CommandKind::Sign),
-    ) else {
+    let Some(kind) = CommandKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind && *k != CommandKind::Sign)
+    else {
         return error_page(viewer.lang, Some(&viewer), &AppError::NotFound);
     };
     let project = match state

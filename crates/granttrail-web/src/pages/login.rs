@@ -144,8 +144,8 @@ pub(crate) async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refusal) = check_form(&headers, form.csrf.as_deref(), &viewer.session.form_token) {
-        return refused(&viewer, refusal);
+    if let Some(refusal) = viewer.refuse_form(&headers, form.csrf.as_deref()) {
+        return refusal;
     }
     if let Err(error) = state.app.end_session(&viewer.session).await {
         return crate::pages::error_page(viewer.lang, Some(&viewer), &error);
@@ -155,6 +155,16 @@ pub(crate) async fn sign_out(
         .headers_mut()
         .append(header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
     response
+}
+
+impl Viewer {
+    /// The refusal page when a form post does not carry this session's
+    /// form token or comes from another site; `None` when it may be read.
+    pub(crate) fn refuse_form(&self, headers: &HeaderMap, sent: Option<&str>) -> Option<Response> {
+        check_form(headers, sent, &self.session.form_token)
+            .err()
+            .map(|refusal| refused(self, refusal))
+    }
 }
 
 /// A form post refused before it was read: nothing is written.

@@ -10,20 +10,12 @@ use granttrail_projections::Lang as ReportLang;
 use http::{HeaderValue, StatusCode, header};
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::WebState;
 use crate::i18n::Lang;
 use crate::pages::error_page;
 use crate::render;
-use crate::session::Viewer;
-
-/// The project id of a path; a malformed one is the page of a project
-/// that does not exist.
-fn id_of(viewer: &Viewer, id: &str) -> Result<Uuid, Box<Response>> {
-    id.parse()
-        .map_err(|_| Box::new(error_page(viewer.lang, Some(viewer), &AppError::NotFound)))
-}
+use crate::session::{Viewer, ViewerOf};
 
 /// `body` as a download named `file`.
 fn download(body: impl IntoResponse, content_type: &'static str, file: &str) -> Response {
@@ -53,14 +45,9 @@ fn report_lang(viewer: &Viewer, asked: Option<&str>) -> ReportLang {
 /// inline styles and nothing else.
 pub(crate) async fn report(
     State(state): State<WebState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
+    ViewerOf { viewer, id }: ViewerOf,
     Query(query): Query<ReportQuery>,
 ) -> Response {
-    let id = match id_of(&viewer, &id) {
-        Ok(id) => id,
-        Err(page) => return *page,
-    };
     let lang = report_lang(&viewer, query.lang.as_deref());
     let html = match state.app.report(&viewer.caller, id, lang).await {
         Ok(report) => report
@@ -86,14 +73,10 @@ pub(crate) async fn report(
 /// `GET /ui/projects/{id}/report/{md|html|json}?lang=`.
 pub(crate) async fn report_download(
     State(state): State<WebState>,
-    viewer: Viewer,
-    Path((id, format)): Path<(String, String)>,
+    ViewerOf { viewer, id }: ViewerOf,
+    Path((_, format)): Path<(String, String)>,
     Query(query): Query<ReportQuery>,
 ) -> Response {
-    let id = match id_of(&viewer, &id) {
-        Ok(id) => id,
-        Err(page) => return *page,
-    };
     let lang = report_lang(&viewer, query.lang.as_deref());
     let report = match state.app.report(&viewer.caller, id, lang).await {
         Ok(report) => report,
@@ -139,13 +122,8 @@ struct AuditLine {
 /// `GET /ui/projects/{id}/audit`.
 pub(crate) async fn audit(
     State(state): State<WebState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
+    ViewerOf { viewer, id }: ViewerOf,
 ) -> Response {
-    let id = match id_of(&viewer, &id) {
-        Ok(id) => id,
-        Err(page) => return *page,
-    };
     let loaded = async {
         let rows = state.app.audit_trail(&viewer.caller, id).await?;
         let view = state
@@ -215,13 +193,8 @@ pub(crate) async fn audit(
 /// `GET /ui/projects/{id}/audit/csv`: the same CSV as the API's.
 pub(crate) async fn audit_csv(
     State(state): State<WebState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
+    ViewerOf { viewer, id }: ViewerOf,
 ) -> Response {
-    let id = match id_of(&viewer, &id) {
-        Ok(id) => id,
-        Err(page) => return *page,
-    };
     match state.app.audit_trail(&viewer.caller, id).await {
         Ok(rows) => match granttrail_projections::audit_csv(&rows, true) {
             Ok(text) => download(
@@ -242,13 +215,8 @@ pub(crate) async fn audit_csv(
 /// `GET /ui/projects/{id}/verification`.
 pub(crate) async fn verification(
     State(state): State<WebState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
+    ViewerOf { viewer, id }: ViewerOf,
 ) -> Response {
-    let id = match id_of(&viewer, &id) {
-        Ok(id) => id,
-        Err(page) => return *page,
-    };
     let app = &state.app;
     let loaded = async {
         let chain = app.verify(&viewer.caller, id).await?;
@@ -307,13 +275,8 @@ pub(crate) async fn verification(
 /// `GET /ui/projects/{id}/export`: the signed bundle.
 pub(crate) async fn export(
     State(state): State<WebState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
+    ViewerOf { viewer, id }: ViewerOf,
 ) -> Response {
-    let id = match id_of(&viewer, &id) {
-        Ok(id) => id,
-        Err(page) => return *page,
-    };
     match state.app.export(&viewer.caller, id).await {
         Ok(bytes) => download(bytes, "application/zip", &format!("granttrail-{id}.zip")),
         Err(error) => error_page(viewer.lang, Some(&viewer), &error),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use granttrail_app::AppError;
@@ -22,7 +22,7 @@ use crate::forms::{self, Form};
 use crate::i18n::Lang;
 use crate::pages::{error_page, here};
 use crate::render;
-use crate::session::Viewer;
+use crate::session::{Viewer, ViewerOf};
 
 /// Which point of the history the page shows.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -87,14 +87,10 @@ pub(crate) struct Refused {
 /// `GET /ui/projects/{id}`.
 pub(crate) async fn show(
     State(state): State<WebState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
+    ViewerOf { viewer, id }: ViewerOf,
     uri: http::Uri,
     Query(query): Query<PointQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<Uuid>() else {
-        return error_page(viewer.lang, Some(&viewer), &AppError::NotFound);
-    };
     let point = match query.point() {
         Ok(point) => point,
         Err(error) => return error_page(viewer.lang, Some(&viewer), &error),

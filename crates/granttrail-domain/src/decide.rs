@@ -6,21 +6,18 @@
 //! and every failure is a business rejection, never a technical error.
 
 use std::collections::HashSet;
-use std::str::FromStr;
 
-use rust_decimal::Decimal;
-
+use crate::checks::Checks;
 use crate::command::{
     Command, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordSiteVisit, ReviewSelfReport,
     SignProject, SubmitSelfReport,
 };
-use crate::date::BusinessDate;
 use crate::event::ProjectEvent;
 use crate::event_data::{
     EvaluationDrafted, EvaluationFinalized, PeriodExtended, ProjectSigned, SelfReportReviewed,
     SelfReportSubmitted, SiteVisited,
 };
-use crate::rejection::{FieldError, Rejection};
+use crate::rejection::Rejection;
 use crate::state::{Project, Stage};
 use crate::values::{
     Actual, Executor, ExtraOutput, FinancialCheck, Funding, Indicator, ReviewOutcome,
@@ -449,157 +446,4 @@ fn finalize_evaluation(
         revision: draft.revision,
         conclusion: draft.conclusion,
     }))
-}
-
-/// Collects every problem with a body, so one answer lists them all, and
-/// returns the normalised (trimmed) values the event will carry.
-#[derive(Default)]
-struct Checks {
-    errors: Vec<FieldError>,
-}
-
-impl Checks {
-    fn fail(&mut self, pointer: impl Into<String>, code: &'static str, message: impl Into<String>) {
-        self.errors.push(FieldError {
-            pointer: pointer.into(),
-            code,
-            message: message.into(),
-        });
-    }
-
-    fn into_result<T>(self, value: T) -> Result<T, Rejection> {
-        if self.errors.is_empty() {
-            Ok(value)
-        } else {
-            Err(Rejection::Invalid(self.errors))
-        }
-    }
-
-    /// Required text: trimmed, non-empty, bounded, no control characters
-    /// other than line breaks and tabs.
-    fn text(&mut self, pointer: &str, value: &str, max: usize) -> String {
-        let trimmed = value.trim();
-        let length = trimmed.chars().count();
-        if trimmed.is_empty() {
-            self.fail(pointer, "required", "must not be empty");
-        } else if length > max {
-            self.fail(
-                pointer,
-                "too-long",
-                format!("is {length} characters long; at most {max} are allowed"),
-            );
-        } else if trimmed
-            .chars()
-            .any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
-        {
-            self.fail(pointer, "control-character", "contains a control character");
-        }
-        trimmed.to_owned()
-    }
-
-    /// Optional text: absent is fine, but present and blank is a mistake.
-    fn optional_text(&mut self, pointer: &str, value: Option<&str>, max: usize) -> Option<String> {
-        value.map(|v| self.text(pointer, v, max))
-    }
-
-    /// A list of required texts.
-    fn texts(&mut self, pointer: &str, values: &[String], max: usize) -> Vec<String> {
-        self.at_most_items(pointer, values.len());
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| self.text(&format!("{pointer}/{i}"), v, max))
-            .collect()
-    }
-
-    /// A code or key: short, made of letters, digits, `_`, `-` and `.`.
-    fn key(&mut self, pointer: &str, value: &str) -> String {
-        let key = self.text(pointer, value, MAX_KEY);
-        if !key.is_empty()
-            && !key
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
-        {
-            self.fail(
-                pointer,
-                "invalid-key",
-                format!("'{key}' may only contain letters, digits, '_', '-' and '.'"),
-            );
-        } else if !key.is_empty() && key.chars().all(|ch| ch == '.') {
-            // `.` and `..` name directories wherever a code becomes part
-            // of a path (export file names, URLs).
-            self.fail(
-                pointer,
-                "invalid-key",
-                format!("'{key}' is only dots; a code needs a letter or digit"),
-            );
-        }
-        key
-    }
-
-    fn at_most_items(&mut self, pointer: &str, count: usize) {
-        if count > MAX_ITEMS {
-            self.fail(
-                pointer,
-                "too-many",
-                format!("has {count} items; at most {MAX_ITEMS} are allowed"),
-            );
-        }
-    }
-
-    fn non_negative(&mut self, pointer: &str, what: &str, value: i64) {
-        if value < 0 {
-            self.fail(
-                pointer,
-                "negative",
-                format!("the {what} {value} is negative; it must be 0 or more"),
-            );
-        }
-    }
-
-    /// `date` must not be earlier than `bound`.
-    fn not_before(
-        &mut self,
-        pointer: &str,
-        date: BusinessDate,
-        bound: BusinessDate,
-        message: String,
-    ) {
-        if date < bound {
-            self.fail(pointer, "date-order", message);
-        }
-    }
-
-    /// A money amount: a non-negative decimal string with at most two
-    /// decimal places, e.g. `"50000.00"`.
-    fn amount(&mut self, pointer: &str, value: Option<&str>) -> Option<String> {
-        let value = value?.trim();
-        let plain = !value.is_empty()
-            && value.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
-            && !value.starts_with('.')
-            && !value.ends_with('.');
-        match Decimal::from_str(value) {
-            Ok(amount) if plain && amount.scale() <= 2 && !amount.is_sign_negative() => {}
-            _ => self.fail(
-                pointer,
-                "invalid-amount",
-                format!(
-                    "'{value}' is not an amount; write a non-negative decimal with at most two decimal places, e.g. \"50000.00\""
-                ),
-            ),
-        }
-        Some(value.to_owned())
-    }
-
-    fn currency(&mut self, pointer: &str, value: Option<&str>) -> Option<String> {
-        let value = value?.trim();
-        if value.len() != 3 || !value.chars().all(|ch| ch.is_ascii_uppercase()) {
-            self.fail(
-                pointer,
-                "invalid-currency",
-                format!("'{value}' is not an ISO 4217 currency code such as CNY"),
-            );
-        }
-        Some(value.to_owned())
-    }
 }

@@ -36,6 +36,7 @@
 //! instant, the actor and "today" come from the outer layers. Storage,
 //! hashing, authorisation and rendering live in other crates.
 
+mod checks;
 mod command;
 mod date;
 mod decide;

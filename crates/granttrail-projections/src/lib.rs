@@ -24,6 +24,7 @@ mod audit;
 mod bundle;
 mod point;
 mod report;
+mod templates;
 mod view;
 
 pub use audit::{

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::{Answer, Client, Server, seed_commands};
+use granttrail_e2e::{Answer, Client, Server, seed_commands, seed_project_through};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -273,5 +273,26 @@ async fn the_store_being_unreachable_is_a_503_and_nothing_is_written() {
     assert_eq!(
         retried.status, 200,
         "the server recovers once the lock is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_review_dated_in_the_future_is_refused_and_nothing_is_written() {
+    let server = Server::start();
+    let (staff, id) = seed_project_through(&server, 3).await;
+    let (route, body) = &seed_commands()[3];
+    let mut body = body.clone();
+    body["reviewed_on"] = "2031-01-01".into();
+    let refused = staff
+        .post(&format!("/api/v1/projects/{id}{route}"), &body, Some(3))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    let error = &refused.json["errors"][0];
+    assert_eq!(error["code"], "future-date");
+    assert_eq!(error["pointer"], "/reviewed_on");
+    assert!(error["message"].as_str().unwrap().contains("2031-01-01"));
+    assert_eq!(
+        staff.get(&format!("/api/v1/projects/{id}")).await.json["version"],
+        3
     );
 }

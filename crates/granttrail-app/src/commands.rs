@@ -1,6 +1,6 @@
 //! Running a command: the one path shared by the API and `granttrail import`.
 
-use granttrail_domain::{Command, CommandKind, Project, decide, evolve};
+use granttrail_domain::{Command, CommandKind, Project, decide_on, evolve};
 use granttrail_projections::{PointInTime, ProjectView, state_at};
 use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, NewEvent, StreamBound,
@@ -110,7 +110,7 @@ impl App {
                 Some(_) => {}
             }
         }
-        let events = decide(state.as_ref(), &request.command)?;
+        let events = decide_on(state.as_ref(), &request.command, self.today())?;
         let mut next: Option<Project> = state.clone();
         for event in &events {
             next = Some(evolve(next, event).map_err(|e| {

@@ -43,6 +43,7 @@ mod decide;
 mod event;
 mod event_data;
 mod event_type;
+mod happened;
 mod rejection;
 mod state;
 mod values;
@@ -59,6 +60,7 @@ pub use event_data::{
     SelfReportSubmitted, SiteVisited,
 };
 pub use event_type::EventType;
+pub use happened::decide_on;
 pub use rejection::{FieldError, Rejection};
 pub use state::{Finalized, HistoryError, IndicatorStatus, Project, Stage, evolve, fold};
 pub use values::{

@@ -366,6 +366,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "contains a control character",
         "包含控制字符",
     ),
+    (
+        "err_future_date",
+        "is after today: it cannot have happened yet",
+        "晚于今天：尚未发生的事项不能登记",
+    ),
     ("report_title", "Closing-evaluation report", "结项评估报告"),
     ("download", "Download", "下载"),
     ("audit_title", "Audit trail", "审计轨迹"),

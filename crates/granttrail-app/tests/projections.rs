@@ -116,7 +116,9 @@ impl Database {
         projections: Arc<dyn ProjectionStore>,
     ) -> App {
         App::new(store, tokens, projections)
-            .with_today(Arc::new(|| BusinessDate::from_ymd(2023, 1, 1).unwrap()))
+            // After the seed's last day (its facts cannot be dated after
+            // today), before the extension the overdue test makes.
+            .with_today(Arc::new(|| BusinessDate::from_ymd(2023, 3, 1).unwrap()))
     }
 }
 
@@ -348,7 +350,9 @@ async fn the_list_filters_by_stage_executor_and_overdue() {
     let v = run(&app, extended, CommandKind::Sign, &sign, None)
         .await
         .unwrap();
-    run(&app, extended, CommandKind::Extend, &bodies[1].1, Some(v))
+    let mut extension = bodies[1].1.clone();
+    extension["new_end"] = json!("2023-06-30");
+    run(&app, extended, CommandKind::Extend, &extension, Some(v))
         .await
         .unwrap();
     let mut other = sign.clone();
@@ -366,7 +370,8 @@ async fn the_list_filters_by_stage_executor_and_overdue() {
                 .items
         }
     };
-    // Today is 2023-01-01: the unextended projects ended on 2022-10-10.
+    // Today is 2023-03-01: the unextended projects ended on 2022-10-10,
+    // the extended one runs to 2023-06-30.
     let late = list(ProjectListQuery {
         overdue: Some(true),
         limit: 50,

@@ -262,10 +262,8 @@ async fn every_page_carries_the_security_headers() {
 #[tokio::test]
 async fn every_page_answers_in_both_languages() {
     let server = Server::start();
-    let token = server.token("staff", None);
     let (staff, finalized) = granttrail_e2e::seed_project_through(&server, 8).await;
     let open = staff.sign_seed(Some("WEB-4")).await;
-    let _ = token;
     let browser = browser();
     sign_in(&server, &browser, &server.token("staff", None)).await;
     let pages = [
@@ -429,4 +427,62 @@ async fn every_project_is_exported_in_the_background_with_progress() {
     sign_in(&server, &other, &server.token("auditor", None)).await;
     let foreign = other.get(server.url(&job)).send().await.unwrap();
     assert_eq!(foreign.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn revoking_the_token_ends_its_sessions_at_once() {
+    let Setup {
+        server, browser, ..
+    } = staff_with_project("WEB-R").await;
+    let admin = Client::new(&server, &server.admin);
+    let id = admin
+        .get("/api/v1/tokens")
+        .await
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "staff")
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let revoked = admin
+        .request(reqwest::Method::DELETE, &format!("/api/v1/tokens/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 204);
+    let page = browser
+        .get(server.url("/ui/projects"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status().as_u16(),
+        303,
+        "the session went with its token"
+    );
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_a_tls_proxy() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let browser = browser();
+    let login = page_text(&browser, &server, "/ui/login").await;
+    let csrf = hidden(&login, "csrf");
+    let signed = browser
+        .post(server.url("/ui/login"))
+        .header("x-forwarded-proto", "https")
+        .form(&[("token", token.as_str()), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("granttrail_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
 }

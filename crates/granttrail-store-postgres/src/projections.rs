@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use granttrail_store::{
     CheckpointStep, ProjectFilter, ProjectRow, ProjectionStore, Saved, StoreError,
 };
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::Postgres;
 use uuid::Uuid;
 
 use granttrail_store_sqlx::{
-    PROJECT_LIST_COLUMNS, PROJECT_LIST_UPSERT, ProjectListRow, project_from_row,
+    PROJECT_LIST_COLUMNS, ProjectListRow, project_from_row, project_list_upsert,
 };
 
 use crate::{PostgresStore, unavailable};
@@ -64,24 +64,9 @@ impl ProjectionStore for PostgresStore {
             return Ok(Saved::Overtaken);
         }
         for chunk in rows.chunks(500) {
-            let mut query: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-                "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) "
-            ));
-            query.push_values(chunk, |mut values, row| {
-                values
-                    .push_bind(row.id)
-                    .push_bind(row.version as i64)
-                    .push_bind(row.stage.clone())
-                    .push_bind(row.executor_org_id.clone())
-                    .push_bind(row.planned_end.to_string())
-                    .push_bind(row.overdue_from.map(|d| d.to_string()))
-                    .push_bind(row.signed_on.to_string())
-                    .push_bind(row.search_text.clone())
-                    .push_bind(row.state.to_string());
-            });
             // A row only moves forward (a second line of defence: the
-            // checkpoint step above already keeps runners apart).
-            query.push(PROJECT_LIST_UPSERT);
+            // checkpoint step already keeps runners apart).
+            let mut query = project_list_upsert::<Postgres>(chunk);
             query.build().execute(&mut *tx).await.map_err(unavailable)?;
         }
         sqlx::query("UPDATE projection_checkpoints SET position = $2 WHERE name = $1")

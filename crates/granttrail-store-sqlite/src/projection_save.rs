@@ -5,9 +5,9 @@
 //! transaction already moved past (see `batch_write`) stays.
 
 use granttrail_store::{Saved, StoreError};
-use sqlx::{Connection, QueryBuilder, Sqlite};
+use sqlx::{Connection, Sqlite};
 
-use granttrail_store_sqlx::{PROJECT_LIST_COLUMNS, PROJECT_LIST_UPSERT};
+use granttrail_store_sqlx::project_list_upsert;
 
 use crate::writer::SaveJob;
 use crate::writer_connection::{Durability, WriterConnection};
@@ -44,22 +44,9 @@ pub(crate) async fn save_projection(
         return Ok(Saved::Overtaken);
     }
     for chunk in save.rows.chunks(500) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) "
-        ));
-        query.push_values(chunk, |mut values, row| {
-            values
-                .push_bind(row.id)
-                .push_bind(row.version as i64)
-                .push_bind(row.stage.clone())
-                .push_bind(row.executor_org_id.clone())
-                .push_bind(row.planned_end.to_string())
-                .push_bind(row.overdue_from.map(|d| d.to_string()))
-                .push_bind(row.signed_on.to_string())
-                .push_bind(row.search_text.clone())
-                .push_bind(row.state.to_string());
-        });
-        query.push(PROJECT_LIST_UPSERT);
+        // A row only moves forward (a second line of defence: the
+        // checkpoint step already keeps runners apart).
+        let mut query = project_list_upsert::<Sqlite>(chunk);
         query.build().execute(&mut *tx).await.map_err(unavailable)?;
     }
     sqlx::query(

@@ -14,6 +14,6 @@ pub use driver_errors::{corrupt, unavailable};
 pub use project_list_query::project_list_query;
 pub use project_list_row::{
     PROJECT_LIST_COLUMN_COUNT, PROJECT_LIST_COLUMNS, PROJECT_LIST_UPSERT, ProjectListRow,
-    project_from_row,
+    project_from_row, project_list_upsert,
 };
 pub use session_row::{SESSION_WITH_TOKEN_COLUMNS, SessionWithTokenRow, session_from_row};

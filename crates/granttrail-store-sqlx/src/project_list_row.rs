@@ -2,6 +2,7 @@
 
 use granttrail_domain::BusinessDate;
 use granttrail_store::{ProjectRow, StoreError};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 /// The stored columns, in the order of every statement that reads or
@@ -64,4 +65,35 @@ pub fn project_from_row(row: ProjectListRow) -> Result<ProjectRow, StoreError> {
         search_text,
         state: serde_json::from_str(&state).map_err(|e| bad(e.to_string()))?,
     })
+}
+
+/// The statement writing `rows` (an upsert that only moves a row
+/// forward), binding each in [`PROJECT_LIST_COLUMNS`] order: the one
+/// place a row becomes columns for a runner's save, on every backend.
+pub fn project_list_upsert<DB>(rows: &[ProjectRow]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    DB::Arguments: Default,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+    Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
+    Uuid: for<'t> Encode<'t, DB> + Type<DB>,
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new(format!(
+        "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) "
+    ));
+    query.push_values(rows, |mut values, row| {
+        values
+            .push_bind(row.id)
+            .push_bind(row.version as i64)
+            .push_bind(row.stage.clone())
+            .push_bind(row.executor_org_id.clone())
+            .push_bind(row.planned_end.to_string())
+            .push_bind(row.overdue_from.map(|d| d.to_string()))
+            .push_bind(row.signed_on.to_string())
+            .push_bind(row.search_text.clone())
+            .push_bind(row.state.to_string());
+    });
+    query.push(PROJECT_LIST_UPSERT);
+    query
 }

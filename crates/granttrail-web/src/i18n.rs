@@ -67,12 +67,21 @@ impl Lang {
             .unwrap_or(Lang::ZhCn)
     }
 
-    /// Every message in this language, by key (what templates see as `tr`).
-    pub fn messages(self) -> BTreeMap<&'static str, &'static str> {
-        MESSAGES
-            .iter()
-            .map(|(key, en, zh)| (*key, if self == Lang::En { *en } else { *zh }))
-            .collect()
+    /// Every message in this language, by key (what templates see as `tr`),
+    /// built once per language: every page render shares it.
+    pub fn messages(self) -> &'static BTreeMap<&'static str, &'static str> {
+        static BY_LANG: std::sync::OnceLock<[BTreeMap<&'static str, &'static str>; 2]> =
+            std::sync::OnceLock::new();
+        let [en, zh] = BY_LANG.get_or_init(|| {
+            let of = |english: bool| {
+                MESSAGES
+                    .iter()
+                    .map(|(key, en, zh)| (*key, if english { *en } else { *zh }))
+                    .collect()
+            };
+            [of(true), of(false)]
+        });
+        if self == Lang::En { en } else { zh }
     }
 
     /// One message.

@@ -22,6 +22,9 @@ use serde_json::Value;
 pub const SEED: &str = include_str!("../fixtures/seed-project.json");
 /// The source's self-report with its mistyped completion date.
 pub const SEED_TYPO: &str = include_str!("../fixtures/seed-typo-self-report.json");
+/// The source's mid-term evaluation (not among the seed's commands; it
+/// fits after the second, the extension).
+pub const SEED_MIDTERM: &str = include_str!("../fixtures/seed-midterm.json");
 
 /// Path of the `granttrail` binary built for this profile.
 pub fn binary() -> PathBuf {
@@ -499,11 +502,21 @@ pub fn seed_commands() -> Vec<(&'static str, Value)> {
         .collect()
 }
 
+/// The source's mid-term evaluation as (route suffix, body).
+pub fn midterm_command() -> (&'static str, Value) {
+    let fixture: Value = serde_json::from_str(SEED_MIDTERM).unwrap();
+    (
+        route_of(fixture["command"].as_str().unwrap()),
+        fixture["body"].clone(),
+    )
+}
+
 /// The route suffix of a fixture command name.
 pub fn route_of(command: &str) -> &'static str {
     match command {
         "sign" => "",
         "extend" => "/extensions",
+        "record_midterm" => "/midterm-evaluations",
         "submit_self_report" => "/self-reports",
         "review" => "/reviews",
         "visit" => "/site-visits",

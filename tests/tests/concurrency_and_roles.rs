@@ -73,6 +73,7 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/api/v1/projects/{id}/verify", [200, 200, 200, 200, 404]),
     ("GET", "/api/v1/projects/{id}/export", [200, 200, 200, 200, 404]),
     ("POST", "/api/v1/projects/{id}/extensions", [412, 412, 403, 403, 404]),
+    ("POST", "/api/v1/projects/{id}/midterm-evaluations", [412, 412, 403, 403, 404]),
     ("POST", "/api/v1/projects/{id}/self-reports", [412, 412, 403, 412, 404]),
     ("POST", "/api/v1/projects/{id}/reviews", [412, 412, 403, 403, 404]),
     ("POST", "/api/v1/projects/{id}/site-visits", [412, 412, 403, 403, 404]),
@@ -98,7 +99,8 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
 /// The body each POST route takes (one that parses, so the answer is about
 /// who asks, not what they sent).
 fn body_for(path: &str) -> serde_json::Value {
-    let commands = seed_commands();
+    let mut commands = seed_commands();
+    commands.push(granttrail_e2e::midterm_command());
     let suffix = path.trim_start_matches("/api/v1/projects/{id}");
     match path {
         "/api/v1/projects" => {
@@ -313,6 +315,7 @@ async fn the_openapi_document_lists_every_route() {
         ("get", "/api/v1/log/inclusion"),
         ("get", "/api/v1/log/consistency"),
         ("post", "/api/v1/projects/{id}/extensions"),
+        ("post", "/api/v1/projects/{id}/midterm-evaluations"),
         ("post", "/api/v1/projects/{id}/self-reports"),
         ("post", "/api/v1/projects/{id}/reviews"),
         ("post", "/api/v1/projects/{id}/site-visits"),

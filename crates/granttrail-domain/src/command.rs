@@ -43,6 +43,27 @@ pub struct SignProject {
     /// The project this one continues, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predecessor: Option<String>,
+    /// Why the project exists (项目背景): the need it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// What it sets out to achieve (项目目标).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goals: Option<String>,
+}
+
+/// Record the mid-term evaluation (中期评估): what it found while the work
+/// was under way, and what the executor fixed afterwards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecordMidtermEvaluation {
+    /// Date of the mid-term evaluation.
+    pub evaluated_on: BusinessDate,
+    /// Problems it found; an explicit empty list when there were none.
+    pub findings: Vec<String>,
+    /// What was fixed afterwards, in answer to the findings.
+    #[serde(default)]
+    pub fixes: Vec<String>,
 }
 
 /// Extend the planned period (延期变更).
@@ -126,6 +147,10 @@ pub struct DraftEvaluation {
     /// Free remarks about this revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Why the project passes although the site visit found its spending
+    /// not compliant; required in exactly that case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }
 
 /// Finalize the evaluation (正式评估报告): the latest draft becomes final.
@@ -146,6 +171,8 @@ pub enum Command {
     SignProject(Box<SignProject>),
     /// See [`ExtendPeriod`].
     ExtendPeriod(ExtendPeriod),
+    /// See [`RecordMidtermEvaluation`].
+    RecordMidtermEvaluation(RecordMidtermEvaluation),
     /// See [`SubmitSelfReport`].
     SubmitSelfReport(SubmitSelfReport),
     /// See [`ReviewSelfReport`].
@@ -167,6 +194,8 @@ pub enum CommandKind {
     Sign,
     /// `POST /api/v1/projects/{id}/extensions`
     Extend,
+    /// `POST /api/v1/projects/{id}/midterm-evaluations`
+    Midterm,
     /// `POST /api/v1/projects/{id}/self-reports`
     SubmitSelfReport,
     /// `POST /api/v1/projects/{id}/reviews`
@@ -181,9 +210,10 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every kind, in lifecycle order.
-    pub const ALL: [CommandKind; 7] = [
+    pub const ALL: [CommandKind; 8] = [
         CommandKind::Sign,
         CommandKind::Extend,
+        CommandKind::Midterm,
         CommandKind::SubmitSelfReport,
         CommandKind::Review,
         CommandKind::Visit,
@@ -196,6 +226,7 @@ impl CommandKind {
         match self {
             CommandKind::Sign => "sign",
             CommandKind::Extend => "extend",
+            CommandKind::Midterm => "record_midterm",
             CommandKind::SubmitSelfReport => "submit_self_report",
             CommandKind::Review => "review",
             CommandKind::Visit => "visit",
@@ -211,6 +242,9 @@ impl CommandKind {
         Ok(match self {
             CommandKind::Sign => Command::SignProject(Deserialize::deserialize(body)?),
             CommandKind::Extend => Command::ExtendPeriod(Deserialize::deserialize(body)?),
+            CommandKind::Midterm => {
+                Command::RecordMidtermEvaluation(Deserialize::deserialize(body)?)
+            }
             CommandKind::SubmitSelfReport => {
                 Command::SubmitSelfReport(Deserialize::deserialize(body)?)
             }
@@ -234,6 +268,7 @@ impl Command {
         match self {
             Command::SignProject(_) => CommandKind::Sign,
             Command::ExtendPeriod(_) => CommandKind::Extend,
+            Command::RecordMidtermEvaluation(_) => CommandKind::Midterm,
             Command::SubmitSelfReport(_) => CommandKind::SubmitSelfReport,
             Command::ReviewSelfReport(_) => CommandKind::Review,
             Command::RecordSiteVisit(_) => CommandKind::Visit,

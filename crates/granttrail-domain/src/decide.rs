@@ -22,6 +22,7 @@ use crate::state::{Project, Stage};
 use crate::values::{
     Actual, Executor, ExtraOutput, FinancialCheck, Funding, Indicator, ReviewOutcome,
 };
+use crate::{finance, midterm};
 
 /// Longest single-line text (titles, names, labels), in characters.
 pub const MAX_SHORT_TEXT: usize = 200;
@@ -55,6 +56,7 @@ pub fn decide(state: Option<&Project>, command: &Command) -> Result<Vec<ProjectE
     let event = match command {
         Command::SignProject(_) => return Err(Rejection::ProjectAlreadyExists),
         Command::ExtendPeriod(c) => extend_period(project, c)?,
+        Command::RecordMidtermEvaluation(c) => midterm::record_midterm(project, c)?,
         Command::SubmitSelfReport(c) => submit_self_report(project, c)?,
         Command::ReviewSelfReport(c) => review_self_report(project, c)?,
         Command::RecordSiteVisit(c) => record_site_visit(project, c)?,
@@ -138,11 +140,18 @@ fn sign_project(c: &SignProject) -> Result<ProjectEvent, Rejection> {
                 unit: checks.text(&format!("{at}/unit"), &indicator.unit, MAX_SHORT_TEXT),
                 target: indicator.target,
                 comparison: indicator.comparison,
+                group: checks.optional_text(
+                    &format!("{at}/group"),
+                    indicator.group.as_deref(),
+                    MAX_SHORT_TEXT,
+                ),
             }
         })
         .collect();
     let predecessor =
         checks.optional_text("/predecessor", c.predecessor.as_deref(), MAX_SHORT_TEXT);
+    let background = checks.optional_text("/background", c.background.as_deref(), MAX_LONG_TEXT);
+    let goals = checks.optional_text("/goals", c.goals.as_deref(), MAX_LONG_TEXT);
     checks.into_result(ProjectEvent::ProjectSigned(Box::new(ProjectSigned {
         code,
         title,
@@ -156,6 +165,8 @@ fn sign_project(c: &SignProject) -> Result<ProjectEvent, Rejection> {
         funding,
         indicators,
         predecessor,
+        background,
+        goals,
     })))
 }
 
@@ -369,6 +380,7 @@ fn record_site_visit(project: &Project, c: &RecordSiteVisit) -> Result<ProjectEv
             c.financial_check.notes.as_deref(),
             MAX_LONG_TEXT,
         ),
+        justification: finance::check_justification(&mut checks, &c.financial_check),
         ..c.financial_check.clone()
     };
     checks.into_result(ProjectEvent::SiteVisited(SiteVisited {
@@ -409,6 +421,7 @@ fn draft_evaluation(project: &Project, c: &DraftEvaluation) -> Result<ProjectEve
         suggestions: checks.texts("/suggestions", &c.suggestions, MAX_LONG_TEXT),
         conclusion: c.conclusion,
         notes: checks.optional_text("/notes", c.notes.as_deref(), MAX_LONG_TEXT),
+        justification: finance::conclusion_justification(&mut checks, project, c),
     };
     let revision = project.draft.as_ref().map_or(1, |d| d.revision + 1);
     checks.into_result(ProjectEvent::EvaluationDrafted(

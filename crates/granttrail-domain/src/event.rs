@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::date::BusinessDate;
 use crate::event_data::{
-    EvaluationDrafted, EvaluationFinalized, PeriodExtended, ProjectSigned, SelfReportReviewed,
-    SelfReportSubmitted, SiteVisited,
+    EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended, ProjectSigned,
+    SelfReportReviewed, SelfReportSubmitted, SiteVisited,
 };
 use crate::event_type::EventType;
 
@@ -22,6 +22,8 @@ pub enum ProjectEvent {
     ProjectSigned(Box<ProjectSigned>),
     /// See [`PeriodExtended`].
     PeriodExtended(PeriodExtended),
+    /// See [`MidtermEvaluated`].
+    MidtermEvaluated(MidtermEvaluated),
     /// See [`SelfReportSubmitted`].
     SelfReportSubmitted(SelfReportSubmitted),
     /// See [`SelfReportReviewed`].
@@ -37,7 +39,7 @@ pub enum ProjectEvent {
 /// An event as it is persisted: type name, schema version and JSON data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EncodedEvent {
-    /// One of the seven event names, e.g. `PeriodExtended`.
+    /// One of the event type names, e.g. `PeriodExtended`.
     #[serde(rename = "type")]
     pub event_type: String,
     /// The version of `data`'s shape.
@@ -49,7 +51,7 @@ pub struct EncodedEvent {
 /// Why stored event data could not be turned back into an event.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
-    /// The type name is none of the seven.
+    /// The type name is no known event type.
     #[error("unknown event type '{0}'")]
     UnknownType(String),
     /// The schema version is newer than this build knows, or retired.
@@ -80,6 +82,7 @@ impl ProjectEvent {
         match self {
             ProjectEvent::ProjectSigned(_) => EventType::ProjectSigned,
             ProjectEvent::PeriodExtended(_) => EventType::PeriodExtended,
+            ProjectEvent::MidtermEvaluated(_) => EventType::MidtermEvaluated,
             ProjectEvent::SelfReportSubmitted(_) => EventType::SelfReportSubmitted,
             ProjectEvent::SelfReportReviewed(_) => EventType::SelfReportReviewed,
             ProjectEvent::SiteVisited(_) => EventType::SiteVisited,
@@ -98,6 +101,7 @@ impl ProjectEvent {
         match self {
             ProjectEvent::ProjectSigned(e) => e.signed_on,
             ProjectEvent::PeriodExtended(e) => e.decided_on,
+            ProjectEvent::MidtermEvaluated(e) => e.evaluated_on,
             ProjectEvent::SelfReportSubmitted(e) => e.submitted_on,
             ProjectEvent::SelfReportReviewed(e) => e.reviewed_on,
             ProjectEvent::SiteVisited(e) => e.visited_on,
@@ -117,6 +121,7 @@ impl ProjectEvent {
         let data = match self {
             ProjectEvent::ProjectSigned(e) => serde_json::to_value(e),
             ProjectEvent::PeriodExtended(e) => serde_json::to_value(e),
+            ProjectEvent::MidtermEvaluated(e) => serde_json::to_value(e),
             ProjectEvent::SelfReportSubmitted(e) => serde_json::to_value(e),
             ProjectEvent::SelfReportReviewed(e) => serde_json::to_value(e),
             ProjectEvent::SiteVisited(e) => serde_json::to_value(e),
@@ -174,6 +179,9 @@ impl ProjectEvent {
             }
             EventType::PeriodExtended => {
                 ProjectEvent::PeriodExtended(D::deserialize(data).map_err(malformed)?)
+            }
+            EventType::MidtermEvaluated => {
+                ProjectEvent::MidtermEvaluated(D::deserialize(data).map_err(malformed)?)
             }
             EventType::SelfReportSubmitted => {
                 ProjectEvent::SelfReportSubmitted(D::deserialize(data).map_err(malformed)?)

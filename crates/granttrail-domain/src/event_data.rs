@@ -45,6 +45,26 @@ pub struct ProjectSigned {
     /// The project this one continues, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predecessor: Option<String>,
+    /// Why the project exists (项目背景).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// What it sets out to achieve (项目目标).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goals: Option<String>,
+}
+
+/// 中期评估: the mid-term evaluation's findings and the fixes that followed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MidtermEvaluated {
+    /// Date of the mid-term evaluation.
+    pub evaluated_on: BusinessDate,
+    /// Problems it found (possibly none).
+    pub findings: Vec<String>,
+    /// What was fixed afterwards (possibly nothing yet).
+    #[serde(default)]
+    pub fixes: Vec<String>,
 }
 
 /// 延期变更: the planned end moved later.
@@ -132,6 +152,10 @@ pub struct EvaluationDrafted {
     /// Free remarks about this revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Why the project passes although its spending was found not
+    /// compliant (present only then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }
 
 /// 正式评估报告: the latest draft became the final report.
@@ -159,6 +183,7 @@ impl EvaluationDrafted {
             suggestions,
             conclusion,
             notes,
+            justification,
         } = draft;
         Self {
             revision,
@@ -168,6 +193,7 @@ impl EvaluationDrafted {
             suggestions,
             conclusion,
             notes,
+            justification,
         }
     }
 }

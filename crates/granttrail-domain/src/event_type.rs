@@ -1,4 +1,4 @@
-//! The seven kinds of event, by name: the names stored in every event row
+//! The kinds of event, by name: the names stored in every event row
 //! and shown in `/events`, and the schema version each is written at.
 
 use std::fmt;
@@ -10,6 +10,8 @@ pub enum EventType {
     ProjectSigned,
     /// 延期变更.
     PeriodExtended,
+    /// 中期评估.
+    MidtermEvaluated,
     /// 提交结项报告.
     SelfReportSubmitted,
     /// 审查.
@@ -24,9 +26,10 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type, in lifecycle order.
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 8] = [
         EventType::ProjectSigned,
         EventType::PeriodExtended,
+        EventType::MidtermEvaluated,
         EventType::SelfReportSubmitted,
         EventType::SelfReportReviewed,
         EventType::SiteVisited,
@@ -39,6 +42,7 @@ impl EventType {
         match self {
             EventType::ProjectSigned => "ProjectSigned",
             EventType::PeriodExtended => "PeriodExtended",
+            EventType::MidtermEvaluated => "MidtermEvaluated",
             EventType::SelfReportSubmitted => "SelfReportSubmitted",
             EventType::SelfReportReviewed => "SelfReportReviewed",
             EventType::SiteVisited => "SiteVisited",
@@ -60,6 +64,7 @@ impl EventType {
             EventType::SelfReportSubmitted => 2,
             EventType::ProjectSigned
             | EventType::PeriodExtended
+            | EventType::MidtermEvaluated
             | EventType::SelfReportReviewed
             | EventType::SiteVisited
             | EventType::EvaluationDrafted

@@ -42,6 +42,9 @@ fn in_the_future(command: &Command, today: BusinessDate) -> Vec<FieldError> {
             ("/signed_on", "the signing", c.signed_on),
         ],
         Command::ExtendPeriod(c) => vec![("/decided_on", "the decision", c.decided_on)],
+        Command::RecordMidtermEvaluation(c) => {
+            vec![("/evaluated_on", "the mid-term evaluation", c.evaluated_on)]
+        }
         Command::SubmitSelfReport(c) => vec![
             ("/submitted_on", "the submission", c.submitted_on),
             ("/completed_on", "the completion", c.completed_on),

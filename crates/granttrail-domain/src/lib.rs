@@ -43,21 +43,23 @@ mod decide;
 mod event;
 mod event_data;
 mod event_type;
+mod finance;
 mod happened;
+mod midterm;
 mod rejection;
 mod state;
 mod values;
 
 pub use command::{
-    Command, CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordSiteVisit,
-    ReviewSelfReport, SignProject, SubmitSelfReport,
+    Command, CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation,
+    RecordMidtermEvaluation, RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
 };
 pub use date::BusinessDate;
 pub use decide::{MAX_ITEMS, MAX_KEY, MAX_LONG_TEXT, MAX_SHORT_TEXT, decide};
 pub use event::{DecodeError, EncodedEvent, ProjectEvent};
 pub use event_data::{
-    EvaluationDrafted, EvaluationFinalized, PeriodExtended, ProjectSigned, SelfReportReviewed,
-    SelfReportSubmitted, SiteVisited,
+    EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended, ProjectSigned,
+    SelfReportReviewed, SelfReportSubmitted, SiteVisited,
 };
 pub use event_type::EventType;
 pub use happened::decide_on;

@@ -9,7 +9,8 @@ use crate::command::CommandKind;
 use crate::date::BusinessDate;
 use crate::event::ProjectEvent;
 use crate::event_data::{
-    EvaluationDrafted, PeriodExtended, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+    EvaluationDrafted, MidtermEvaluated, PeriodExtended, SelfReportReviewed, SelfReportSubmitted,
+    SiteVisited,
 };
 use crate::values::{Comparison, Conclusion, Executor, Funding, Period, ReviewOutcome};
 
@@ -50,7 +51,7 @@ impl Stage {
     pub fn allowed_commands(self) -> &'static [CommandKind] {
         use CommandKind as C;
         match self {
-            Stage::Signed | Stage::Returned => &[C::Extend, C::SubmitSelfReport],
+            Stage::Signed | Stage::Returned => &[C::Extend, C::Midterm, C::SubmitSelfReport],
             Stage::SelfReportSubmitted => &[C::Review],
             Stage::Reviewed => &[C::Visit],
             Stage::SiteVisited => &[C::Draft],
@@ -110,6 +111,9 @@ pub struct IndicatorStatus {
     /// The executor's remark on the actual, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The block of work it belongs to, if the executor grouped outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The final state of the evaluation.
@@ -162,6 +166,15 @@ pub struct Project {
     pub indicators: Vec<IndicatorStatus>,
     /// The project this one continues.
     pub predecessor: Option<String>,
+    /// Why the project exists (项目背景).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// What it sets out to achieve (项目目标).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goals: Option<String>,
+    /// Every mid-term evaluation, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub midterm: Vec<MidtermEvaluated>,
     /// The latest self-report.
     pub self_report: Option<SelfReportSubmitted>,
     /// The latest review.
@@ -232,6 +245,7 @@ fn producing_command(event: &ProjectEvent) -> CommandKind {
     match event {
         ProjectEvent::ProjectSigned(_) => CommandKind::Sign,
         ProjectEvent::PeriodExtended(_) => CommandKind::Extend,
+        ProjectEvent::MidtermEvaluated(_) => CommandKind::Midterm,
         ProjectEvent::SelfReportSubmitted(_) => CommandKind::SubmitSelfReport,
         ProjectEvent::SelfReportReviewed(_) => CommandKind::Review,
         ProjectEvent::SiteVisited(_) => CommandKind::Visit,
@@ -269,6 +283,7 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
     match event {
         ProjectEvent::ProjectSigned(_) => {}
         ProjectEvent::PeriodExtended(extended) => project.apply_extension(extended),
+        ProjectEvent::MidtermEvaluated(midterm) => project.midterm.push(midterm.clone()),
         ProjectEvent::SelfReportSubmitted(report) => project.apply_self_report(report),
         ProjectEvent::SelfReportReviewed(review) => {
             project.stage = match review.outcome {
@@ -338,9 +353,13 @@ impl Project {
                     actual: None,
                     met: None,
                     note: None,
+                    group: i.group.clone(),
                 })
                 .collect(),
             predecessor: signed.predecessor.clone(),
+            background: signed.background.clone(),
+            goals: signed.goals.clone(),
+            midterm: Vec::new(),
             self_report: None,
             review: None,
             site_visit: None,

@@ -84,6 +84,10 @@ pub struct Indicator {
     pub target: i64,
     /// How the actual is judged against the target.
     pub comparison: Comparison,
+    /// The block of work the executor put this output under (e.g. 需求调研);
+    /// the report groups its outputs by it, in the order first given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// One reported actual value in a self-report.
@@ -149,4 +153,9 @@ pub struct FinancialCheck {
     /// Free remarks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Why spending counts as compliant although the vouchers were not
+    /// inspected or the accounts not reconciled; required in exactly that
+    /// case (see `finance.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }

@@ -5,7 +5,7 @@
 
 mod support;
 
-use granttrail_domain::EventType;
+use granttrail_domain::{CommandKind, EventType, decide, fold};
 
 #[test]
 fn every_event_types_stored_shape_is_pinned() {
@@ -15,6 +15,18 @@ fn every_event_types_stored_shape_is_pinned() {
         let encoded = event.encode();
         seen.push(event.kind());
         insta::assert_json_snapshot!(format!("{:02}-{}", index + 1, event.event_type()), encoded);
+    }
+    // The seed has no mid-term evaluation among its commands; the
+    // source's, recorded after the extension.
+    let before = fold(&events[..2]).unwrap();
+    let midterm = decide(
+        before.as_ref(),
+        &support::command(CommandKind::Midterm, support::midterm_body()),
+    )
+    .unwrap();
+    for event in &midterm {
+        seen.push(event.kind());
+        insta::assert_json_snapshot!(format!("midterm-{}", event.event_type()), event.encode());
     }
     for event_type in EventType::ALL {
         assert!(seen.contains(&event_type), "the seed covers {event_type}");

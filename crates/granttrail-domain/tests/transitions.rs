@@ -11,7 +11,7 @@ use support::{command, seed_body, seed_until};
 /// The lifecycle table of docs/domain.md, written out independently of the code.
 fn expected_allowed(stage: Stage) -> Vec<K> {
     match stage {
-        Stage::Signed | Stage::Returned => vec![K::Extend, K::SubmitSelfReport],
+        Stage::Signed | Stage::Returned => vec![K::Extend, K::Midterm, K::SubmitSelfReport],
         Stage::SelfReportSubmitted => vec![K::Review],
         Stage::Reviewed => vec![K::Visit],
         Stage::SiteVisited => vec![K::Draft],
@@ -25,6 +25,9 @@ fn valid_body(kind: K) -> serde_json::Value {
     match kind {
         K::Sign => seed_body(0),
         K::Extend => json!({"decided_on": "2023-02-27", "new_end": "2023-06-30", "reason": "疫情"}),
+        K::Midterm => {
+            json!({"evaluated_on": "2022-08-15", "findings": ["自组织培育的深度和广度不够"], "fixes": ["一对一指导"]})
+        }
         K::SubmitSelfReport => {
             let mut body = seed_body(2);
             body["submitted_on"] = json!("2023-02-16");

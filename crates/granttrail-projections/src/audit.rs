@@ -294,6 +294,20 @@ fn describe(event: &ProjectEvent) -> (String, String) {
                 e.from_end, e.new_end, e.reason
             ),
         ),
+        ProjectEvent::MidtermEvaluated(e) => (
+            format!(
+                "Mid-term evaluation of {}: {} finding(s), {} fix(es)",
+                e.evaluated_on,
+                e.findings.len(),
+                e.fixes.len()
+            ),
+            format!(
+                "中期评估（{}）：发现问题{}项，整改{}项",
+                e.evaluated_on,
+                e.findings.len(),
+                e.fixes.len()
+            ),
+        ),
         ProjectEvent::SelfReportSubmitted(e) => (
             format!(
                 "Closing self-report submitted (work completed {})",

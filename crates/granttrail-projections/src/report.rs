@@ -523,6 +523,7 @@ fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
             &format!("延期至{}", e.new_end),
             &format!("extended to {}", e.new_end),
         ),
+        ProjectEvent::MidtermEvaluated(_) => lang.pick("中期评估", "mid-term evaluation"),
         ProjectEvent::SelfReportSubmitted(_) => lang.pick("提交结项报告", "self-report submitted"),
         ProjectEvent::SelfReportReviewed(r) => match r.outcome {
             ReviewOutcome::Accepted => lang.pick("审查通过", "self-report accepted"),

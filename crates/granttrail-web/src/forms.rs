@@ -117,11 +117,25 @@ fn fields_of(kind: CommandKind, project: Option<&Project>) -> Vec<(String, &'sta
                         "f_comparison",
                         Input::Choice(COMPARISONS),
                     ),
+                    f(
+                        &format!("indicators.{row}.group"),
+                        "f_group",
+                        Input::Optional,
+                    ),
                 ]);
             }
-            fields.push(f("predecessor", "f_predecessor", Input::Optional));
+            fields.extend([
+                f("predecessor", "f_predecessor", Input::Optional),
+                f("background", "f_background", Input::OptionalLong),
+                f("goals", "f_goals", Input::OptionalLong),
+            ]);
             fields
         }
+        CommandKind::Midterm => vec![
+            f("evaluated_on", "f_evaluated_on", Input::Date),
+            f("findings", "f_midterm_findings", Input::Lines),
+            f("fixes", "f_fixes", Input::Lines),
+        ],
         CommandKind::Extend => vec![
             f("decided_on", "f_decided_on", Input::Date),
             f("new_end", "f_new_end", Input::Date),
@@ -188,6 +202,11 @@ fn fields_of(kind: CommandKind, project: Option<&Project>) -> Vec<(String, &'sta
                 "f_financial_notes",
                 Input::OptionalLong,
             ),
+            f(
+                "financial_check.justification",
+                "f_justification",
+                Input::OptionalLong,
+            ),
         ],
         CommandKind::Draft => vec![
             f("drafted_on", "f_drafted_on", Input::Date),
@@ -196,6 +215,7 @@ fn fields_of(kind: CommandKind, project: Option<&Project>) -> Vec<(String, &'sta
             f("suggestions", "f_suggestions", Input::Lines),
             f("conclusion", "f_conclusion", Input::Choice(CONCLUSIONS)),
             f("notes", "f_notes", Input::OptionalLong),
+            f("justification", "f_justification", Input::OptionalLong),
         ],
         CommandKind::Finalize => vec![
             f("finalized_on", "f_finalized_on", Input::Date),

@@ -247,6 +247,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("cmd_sign", "Sign a project", "签约新项目"),
     ("cmd_extend", "Extend the period", "延期变更"),
     (
+        "cmd_record_midterm",
+        "Record the mid-term evaluation",
+        "登记中期评估",
+    ),
+    (
         "cmd_submit_self_report",
         "Submit the self-report",
         "提交结项报告",
@@ -284,6 +289,25 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("cmp_exactly", "exactly the target", "等于目标"),
     ("cmp_at_most", "at most the target", "不多于目标"),
     ("f_predecessor", "Continues project", "前期项目"),
+    ("f_group", "block of work", "所属板块"),
+    ("f_background", "Background", "项目背景"),
+    ("f_goals", "Goals", "项目目标"),
+    ("f_evaluated_on", "Evaluated on", "评估日期"),
+    (
+        "f_midterm_findings",
+        "Problems found (one per line)",
+        "发现的问题（每行一条）",
+    ),
+    (
+        "f_fixes",
+        "Fixed afterwards (one per line)",
+        "整改情况（每行一条）",
+    ),
+    (
+        "f_justification",
+        "Justification (only for an exception)",
+        "例外情况说明",
+    ),
     ("f_decided_on", "Decided on", "决定日期"),
     ("f_new_end", "New planned end", "新的计划结束日期"),
     ("f_reason", "Reason", "原因"),

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use granttrail_app::{CommandRequest, CommandResponse};
 use granttrail_domain::{
-    CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordSiteVisit,
-    ReviewSelfReport, SignProject, SubmitSelfReport,
+    CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordMidtermEvaluation,
+    RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
 };
 use granttrail_projections::ProjectView;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -129,6 +129,13 @@ command_route!(
     "/api/v1/projects/{id}/extensions",
     "PeriodExtended",
     ExtendPeriod
+);
+command_route!(
+    record_midterm_evaluation,
+    CommandKind::Midterm,
+    "/api/v1/projects/{id}/midterm-evaluations",
+    "MidtermEvaluated",
+    RecordMidtermEvaluation
 );
 command_route!(
     submit_self_report,

@@ -169,6 +169,7 @@ pub(super) fn action_of(method: &str, path: &str) -> Option<Action> {
     match (method, path) {
         ("post", "/api/v1/projects") => command(CommandKind::Sign),
         ("post", "/api/v1/projects/{id}/extensions") => command(CommandKind::Extend),
+        ("post", "/api/v1/projects/{id}/midterm-evaluations") => command(CommandKind::Midterm),
         ("post", "/api/v1/projects/{id}/self-reports") => command(CommandKind::SubmitSelfReport),
         ("post", "/api/v1/projects/{id}/reviews") => command(CommandKind::Review),
         ("post", "/api/v1/projects/{id}/site-visits") => command(CommandKind::Visit),
@@ -231,6 +232,8 @@ impl Modify for Roles {
 
 /// The seed project: its commands are the request examples.
 const SEED: &str = include_str!("../../../../tests/fixtures/seed-project.json");
+/// The source's mid-term evaluation, which the seed's commands lack.
+const SEED_MIDTERM: &str = include_str!("../../../../tests/fixtures/seed-midterm.json");
 
 /// Each command route's request example: the seed project's first command
 /// of that kind.
@@ -241,10 +244,11 @@ impl Modify for SeedExamples {
         let Ok(seed) = serde_json::from_str::<Value>(SEED) else {
             return;
         };
-        let commands: Vec<Value> = seed["projects"][0]["commands"]
+        let mut commands: Vec<Value> = seed["projects"][0]["commands"]
             .as_array()
             .cloned()
             .unwrap_or_default();
+        commands.extend(serde_json::from_str::<Value>(SEED_MIDTERM));
         for (method, path, operation) in operations(openapi) {
             let Some(Action::Command(kind)) = action_of(method, &path) else {
                 continue;

@@ -13,6 +13,16 @@ pub const SEED: &str = include_str!("../../../../tests/fixtures/seed-project.jso
 /// The source report's self-report with its mistyped completion date.
 pub const SEED_TYPO: &str = include_str!("../../../../tests/fixtures/seed-typo-self-report.json");
 
+/// The source's mid-term evaluation, which fits after the seed's second
+/// command (the extension).
+pub const SEED_MIDTERM: &str = include_str!("../../../../tests/fixtures/seed-midterm.json");
+
+/// The body of the source's mid-term evaluation.
+pub fn midterm_body() -> Value {
+    let fixture: Value = serde_json::from_str(SEED_MIDTERM).expect("midterm fixture is JSON");
+    fixture["body"].clone()
+}
+
 /// A command of `kind` read from a JSON body, as the API would.
 pub fn command(kind: CommandKind, body: Value) -> Command {
     kind.read_body(body)

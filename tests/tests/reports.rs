@@ -131,3 +131,34 @@ async fn the_report_exists_from_the_first_draft_in_every_language_and_format() {
         400
     );
 }
+
+#[tokio::test]
+async fn a_midterm_evaluation_sent_over_http_has_its_place_in_section_two() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let executor = Client::new(&server, &server.token("executor", Some("jt-xiaoshuidi")));
+    let id = seed_until(&staff, &executor, 2).await;
+    let (route, body) = granttrail_e2e::midterm_command();
+    let recorded = staff
+        .post(&format!("/api/v1/projects/{id}{route}"), &body, Some(2))
+        .await;
+    assert_eq!(recorded.status, 200, "{}", recorded.text);
+    assert_eq!(recorded.json["stage"], "signed", "the stage does not move");
+    assert_eq!(recorded.json["midterm"][0]["evaluated_on"], "2022-11-15");
+    for (step, (route, body)) in seed_commands().iter().enumerate().skip(2) {
+        let done = send_seed_step(&staff, &executor, &id, route, body, step as u64 + 1).await;
+        assert_eq!(done.status, 200, "{}", done.text);
+    }
+    let report = staff.get(&format!("/api/v1/projects/{id}/report")).await;
+    let two =
+        &report.text[report.text.find("## 二、").unwrap()..report.text.find("## 三、").unwrap()];
+    assert!(two.contains("### （四）中期评估"), "{two}");
+    assert!(
+        two.contains("发现的问题：自组织培育的深度和广度不够"),
+        "{two}"
+    );
+    assert!(
+        two.contains("整改情况：通过一对一指导和调动成员积极性加以改进"),
+        "{two}"
+    );
+}

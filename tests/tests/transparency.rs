@@ -202,7 +202,7 @@ async fn a_checkpoint_without_a_pinned_key_is_not_verified() {
 }
 
 #[tokio::test]
-async fn the_finalized_report_names_the_checkpoint_covering_its_final_event() {
+async fn the_report_names_the_checkpoint_covering_its_last_event_once_there_is_one() {
     let server = Server::start();
     let (staff, id) = seed_project_through(&server, 8).await;
     let verifier = verifier(&staff).await;
@@ -213,26 +213,29 @@ async fn the_finalized_report_names_the_checkpoint_covering_its_final_event() {
         verifier.key_id()
     );
     for (lang, label) in [
-        ("zh-CN", "透明日志检查点"),
-        ("en", "Transparency-log checkpoint"),
+        ("zh-CN", "透明日志检查点："),
+        ("en", "transparency-log checkpoint: "),
     ] {
         let report = staff
             .get(&format!("/api/v1/projects/{id}/report?lang={lang}"))
             .await;
         assert_eq!(report.status, 200, "{}", report.text);
         assert!(
-            report.text.contains(&format!("{label}: `{line}`")),
+            report.text.contains(&format!("{label}`{line}`")),
             "{}",
             report.text
         );
     }
-    // A draft names none.
+    // A draft written after that checkpoint is not covered by it yet,
+    // and says so rather than naming an older one.
     let (drafting, draft) = seed_project_through(&server, 7).await;
     let report = drafting
         .get(&format!("/api/v1/projects/{draft}/report?lang=en"))
         .await;
     assert!(
-        !report.text.contains("Transparency-log checkpoint"),
+        report
+            .text
+            .contains("transparency-log checkpoint: not yet covered"),
         "{}",
         report.text
     );

@@ -205,6 +205,24 @@ impl From<AppError> for Problem {
     fn from(error: AppError) -> Problem {
         match error {
             AppError::NotFound => Problem::not_found(),
+            AppError::NotYetExisting {
+                point,
+                first_date,
+                first_recorded_at,
+            } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-yet-existing",
+                "Not yet existing",
+                format!(
+                    "the project did not exist yet at {point}; it was signed on {first_date} and first recorded at {}",
+                    first_recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                ),
+            )
+            .with("first_date", Value::String(first_date.to_string()))
+            .with(
+                "first_recorded_at",
+                Value::String(first_recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            ),
             AppError::Unauthenticated => unauthenticated("the bearer token is unknown or revoked"),
             AppError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why),
             AppError::PreconditionRequired => Problem::new(

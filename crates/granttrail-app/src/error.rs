@@ -10,6 +10,17 @@ pub enum AppError {
     /// about another organisation's project is told the same thing).
     #[error("no such project")]
     NotFound,
+    /// The project exists (and the caller may see it), but not yet at the
+    /// point asked for.
+    #[error("the project did not exist yet at {point}; it was signed on {first_date}")]
+    NotYetExisting {
+        /// The point asked for, in words.
+        point: String,
+        /// The business date of its first event (the signing).
+        first_date: granttrail_domain::BusinessDate,
+        /// When its first event was recorded.
+        first_recorded_at: chrono::DateTime<chrono::Utc>,
+    },
     /// The caller is known but their role may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

@@ -1,5 +1,6 @@
 //! Reading projects and their history.
 
+use granttrail_domain::BusinessDate;
 use granttrail_projections::{
     AuditRow, Lang, PointInTime, ProjectView, Report, ReportError, audit_trail, build_report,
     state_at,
@@ -101,7 +102,14 @@ impl App {
             },
             PointInTime::Latest | PointInTime::AsOf(_) => StreamBound::default(),
         };
-        let events = self.read_checked(caller, id, bound).await?;
+        let events = match self.read_checked(caller, id, bound).await {
+            // Nothing recorded by that instant: a project the caller may
+            // see, but not yet then, is told apart from no project at all.
+            Err(AppError::NotFound) if matches!(point, PointInTime::KnownAt(_)) => {
+                return Err(self.not_yet_existing(caller, id, point).await);
+            }
+            other => other?,
+        };
         if let PointInTime::Version(v) = point {
             let head = events.last().map_or(0, |e| e.version);
             if v > head && head > 0 {
@@ -111,9 +119,43 @@ impl App {
                 });
             }
         }
+        let today = self.today();
+        // `overdue` is judged on the point's own day: a view of how things
+        // stood in 2022 says whether the project was overdue then.
+        let on = match point {
+            PointInTime::Latest => today,
+            PointInTime::AsOf(date) => date.min(today),
+            PointInTime::KnownAt(instant) => BusinessDate::from(instant.date_naive()).min(today),
+            PointInTime::Version(v) => events
+                .iter()
+                .find(|e| e.version == v)
+                .map_or(today, |e| BusinessDate::from(e.recorded_at.date_naive()))
+                .min(today),
+        };
         match state_at(&events, point).map_err(AppError::history)? {
-            Some(project) => Ok(ProjectView::new(id, project, self.today())),
-            None => Err(AppError::NotFound),
+            Some(project) => Ok(ProjectView::new(id, project, on)),
+            None => Err(self.not_yet_existing(caller, id, point).await),
+        }
+    }
+
+    /// The answer for a point before a visible project began: 404
+    /// `not-yet-existing` with the project's first dates; a project the
+    /// caller may not see stays a plain 404.
+    async fn not_yet_existing(&self, caller: &Caller, id: Uuid, point: PointInTime) -> AppError {
+        let first = StreamBound {
+            up_to_version: Some(1),
+            recorded_at_or_before: None,
+        };
+        match self.read_checked(caller, id, first).await {
+            Ok(events) => match events.first() {
+                Some(first) => AppError::NotYetExisting {
+                    point: point.to_string(),
+                    first_date: first.occurred_on,
+                    first_recorded_at: first.recorded_at,
+                },
+                None => AppError::NotFound,
+            },
+            Err(error) => error,
         }
     }
 }
@@ -125,13 +167,42 @@ impl App {
         audit_trail(&events).map_err(AppError::history)
     }
 
-    /// A project's closing-evaluation report, once a draft exists.
-    pub async fn report(&self, caller: &Caller, id: Uuid, lang: Lang) -> Result<Report, AppError> {
-        let events = self.events(caller, id).await?;
+    /// A project's closing-evaluation report, once a draft exists; with
+    /// `version`, the report as it stood at that version (the draft a board
+    /// actually read).
+    pub async fn report(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        lang: Lang,
+        version: Option<u64>,
+    ) -> Result<Report, AppError> {
+        if version == Some(0) {
+            return Err(AppError::BadParameter {
+                parameter: "version".into(),
+                message: "versions start at 1".into(),
+            });
+        }
+        let bound = StreamBound {
+            up_to_version: version,
+            recorded_at_or_before: None,
+        };
+        let events = self.read_checked(caller, id, bound).await?;
+        if let Some(v) = version {
+            let head = events.last().map_or(0, |e| e.version);
+            if v > head {
+                return Err(AppError::BadParameter {
+                    parameter: "version".into(),
+                    message: format!("the project has {head} versions; there is no version {v}"),
+                });
+            }
+        }
         let report = build_report(&events, lang).map_err(AppError::report)?;
-        // A finalized report names the checkpoint covering its final event.
+        // The report names the checkpoint covering its last event, once
+        // the log has one: a printed copy, draft or final, can then be
+        // proven against the log.
         match (&self.log, events.last()) {
-            (Some(log), Some(last)) if report.is_final => {
+            (Some(log), Some(last)) => {
                 let covering = match log.leaf_index(last.position).await? {
                     Some(index) => log.checkpoint_covering(index + 1).await?,
                     None => None,

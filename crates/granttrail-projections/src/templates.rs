@@ -29,6 +29,7 @@ fn environment_of(
 ) -> Result<Environment<'static>, ReportError> {
     let mut env = Environment::new();
     env.set_formatter(markdown_safe_formatter);
+    env.add_filter("free", free_text);
     for (name, source) in templates {
         env.add_template(name, source)
             .map_err(|e| ReportError::Render(format!("template {name} does not compile: {e}")))?;
@@ -66,9 +67,54 @@ fn markdown_safe_formatter(
     minijinja::escape_formatter(out, state, value)
 }
 
+/// The language free text was written in, as far as its script tells:
+/// Chinese if it holds a Han character, English if it holds a Latin
+/// letter, and `None` (the surrounding language) for dates and numbers.
+fn language_of(text: &str) -> Option<&'static str> {
+    let han = |c: char| matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}');
+    if text.chars().any(han) {
+        Some("zh-CN")
+    } else if text.chars().any(|c| c.is_ascii_alphabetic()) {
+        Some("en")
+    } else {
+        None
+    }
+}
+
+/// `{{ text | free(lang) }}` in the HTML report: free text stays in the
+/// language it was written in, and when that is not the report's, it is
+/// marked with `lang` so screen readers, fonts and hyphenation treat it
+/// right (a Chinese summary in the English report).
+fn free_text(text: String, report_lang: String) -> minijinja::Value {
+    let escaped = minijinja::HtmlEscape(&text).to_string();
+    match language_of(&text) {
+        Some(lang) if lang != report_lang => {
+            minijinja::Value::from_safe_string(format!("<span lang=\"{lang}\">{escaped}</span>"))
+        }
+        _ => minijinja::Value::from_safe_string(escaped),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_in_another_language_is_marked_and_always_escaped() {
+        assert_eq!(
+            free_text("项目<b>".into(), "en".into()).to_string(),
+            "<span lang=\"zh-CN\">项目&lt;b&gt;</span>"
+        );
+        assert_eq!(free_text("项目".into(), "zh-CN".into()).to_string(), "项目");
+        assert_eq!(
+            free_text("Rain & floods".into(), "zh-CN".into()).to_string(),
+            "<span lang=\"en\">Rain &amp; floods</span>"
+        );
+        assert_eq!(
+            free_text("2023-02-10".into(), "en".into()).to_string(),
+            "2023-02-10"
+        );
+    }
 
     #[test]
     fn the_shipped_templates_compile() {

@@ -20,6 +20,14 @@ pub(super) struct FormatQuery {
     lang: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReportQuery {
+    format: Option<String>,
+    lang: Option<String>,
+    version: Option<u64>,
+}
+
 /// What `format` the audit trail comes in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
 #[schema(rename_all = "lowercase")]
@@ -107,7 +115,8 @@ pub(super) async fn audit_trail(
 #[utoipa::path(get, path = "/api/v1/projects/{id}/report", tag = "reads",
     params(("id" = String, Path, description = "project id"),
            ("lang" = Option<Lang>, Query, description = "zh-CN (default) or en"),
-           ("format" = Option<ReportFormat>, Query, description = "markdown (default), html or json")),
+           ("format" = Option<ReportFormat>, Query, description = "markdown (default), html or json"),
+           ("version" = Option<u64>, Query, description = "the report as it stood at this stream version (the draft that was read then)")),
     responses((status = 200, description = "the report; marked as a draft until finalized",
                content((String = "text/markdown; charset=utf-8"), (String = "text/html; charset=utf-8"), (Report = "application/json"))),
               (status = 400, description = "bad-parameter"),
@@ -118,7 +127,7 @@ pub(super) async fn report(
     State(state): State<ApiState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-    StrictQuery(query): StrictQuery<FormatQuery>,
+    StrictQuery(query): StrictQuery<ReportQuery>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let lang = match query.lang.as_deref() {
@@ -134,7 +143,7 @@ pub(super) async fn report(
             ("json", ReportFormat::Json),
         ],
     )?;
-    let report = state.app.report(&caller, id, lang).await?;
+    let report = state.app.report(&caller, id, lang, query.version).await?;
     let rendered = match format {
         ReportFormat::Html => report
             .to_html()

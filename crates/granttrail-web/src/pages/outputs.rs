@@ -49,7 +49,7 @@ pub(crate) async fn report(
     Query(query): Query<ReportQuery>,
 ) -> Response {
     let lang = report_lang(&viewer, query.lang.as_deref());
-    let html = match state.app.report(&viewer.caller, id, lang).await {
+    let html = match state.app.report(&viewer.caller, id, lang, None).await {
         Ok(report) => report
             .to_html()
             .map_err(|e| AppError::render_failed("report", e)),
@@ -78,7 +78,7 @@ pub(crate) async fn report_download(
     Query(query): Query<ReportQuery>,
 ) -> Response {
     let lang = report_lang(&viewer, query.lang.as_deref());
-    let report = match state.app.report(&viewer.caller, id, lang).await {
+    let report = match state.app.report(&viewer.caller, id, lang, None).await {
         Ok(report) => report,
         Err(error) => return error_page(viewer.lang, Some(&viewer), &error),
     };

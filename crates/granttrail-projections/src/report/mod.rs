@@ -2,8 +2,12 @@
 //! events, in the five sections of the source report, in Chinese or
 //! English, as Markdown, HTML or JSON.
 
+mod prose;
+mod words;
+
 use granttrail_domain::{
-    BusinessDate, Comparison, Conclusion, Project, ProjectEvent, ReviewOutcome, evolve,
+    BusinessDate, Comparison, Conclusion, IndicatorStatus, Project, ProjectEvent, ReviewOutcome,
+    evolve,
 };
 use granttrail_store::StoredEvent;
 use serde::Serialize;
@@ -33,6 +37,14 @@ impl Lang {
         }
     }
 
+    /// The language tag, as HTML's `lang` attribute writes it.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
     fn pick(self, zh: &str, en: &str) -> String {
         match self {
             Lang::ZhCn => zh.to_owned(),
@@ -55,6 +67,9 @@ pub enum ReportError {
     Render(String),
 }
 
+pub use prose::Step;
+pub use words::Words;
+
 /// One milestone of the project's life, for the timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -75,7 +90,7 @@ pub struct IndicatorLine {
     pub label: String,
     /// Unit.
     pub unit: String,
-    /// Target, with its comparison in words (e.g. "≥ 50").
+    /// Target, with its comparison in words (e.g. "不少于 50").
     pub target_text: String,
     /// The numeric target.
     pub target: i64,
@@ -85,10 +100,26 @@ pub struct IndicatorLine {
     pub met: Option<bool>,
     /// The executor's note.
     pub note: Option<String>,
-    /// Bar lengths for the picture (0–100, relative to the largest value).
+    /// The actual as a share of the target, in percent (rounded down);
+    /// `None` until reported. Units differ between indicators (条, 类,
+    /// 册), so the picture compares each actual with its own target only.
+    pub percent: Option<u32>,
+    /// Where the target sits in the picture (0–100 of the bar's length):
+    /// 100 % of the target, on a scale that reaches the largest share
+    /// shown (at most 150 %).
     pub target_bar: u32,
-    /// See `target_bar`.
+    /// The actual's length on the same scale (0–100).
     pub actual_bar: u32,
+}
+
+/// Indicators under one block of work, as the executor grouped them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutputGroup {
+    /// The block's name; `None` for indicators given without one.
+    pub name: Option<String>,
+    /// Its indicators, in the order signed.
+    pub indicators: Vec<IndicatorLine>,
 }
 
 /// An extension, as the report tells it.
@@ -107,6 +138,58 @@ pub struct ExtensionLine {
     pub matching_source: Option<String>,
 }
 
+/// A mid-term evaluation, as section 二 tells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MidtermLine {
+    /// Its date.
+    pub evaluated_on: String,
+    /// Problems found.
+    pub findings: Vec<String>,
+    /// What was fixed afterwards.
+    pub fixes: Vec<String>,
+}
+
+/// The money of section 四, in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Money {
+    /// The grant signed, with its currency; `None` if none was recorded.
+    pub grant: Option<String>,
+    /// The matching funds promised, with their currency, if recorded.
+    pub matching: Option<String>,
+    /// Where the matching funds come from now.
+    pub matching_source: String,
+    /// Each recorded change of the matching funds' source, in words.
+    pub changes: Vec<String>,
+}
+
+/// Who signs the report, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Signature {
+    /// The evaluators: whoever recorded a draft, and the site visitors.
+    pub evaluators: Vec<String>,
+    /// The approver, once finalized.
+    pub approver: Option<String>,
+    /// The finalization date, once finalized.
+    pub date: Option<String>,
+}
+
+/// What ties a printed copy to the history: the stream's version and head
+/// hash at the report, and the log checkpoint covering it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Proof {
+    /// The stream version the report was built at.
+    pub version: u64,
+    /// The hash of the event at that version (hex).
+    pub head_hash: String,
+    /// The checkpoint covering it, as a line a person can type back
+    /// (origin, tree size, root, key ID), once the log has one.
+    pub checkpoint: Option<String>,
+}
+
 /// Every fact of the report, language-specific words included. The JSON
 /// format is this structure.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -122,6 +205,8 @@ pub struct Report {
     pub heading: String,
     /// Section headings, in order (一 … 五).
     pub sections: [String; 5],
+    /// The opening paragraph, written from the facts.
+    pub opening: String,
     /// Project title.
     pub title: String,
     /// Project code.
@@ -136,20 +221,32 @@ pub struct Report {
     pub communities: Vec<String>,
     /// The project this one continues.
     pub predecessor: Option<String>,
+    /// Why the project exists.
+    pub background: Option<String>,
+    /// What it set out to achieve.
+    pub goals: Option<String>,
     /// Application date.
     pub applied_on: String,
     /// Signing date.
     pub signed_on: String,
     /// Period as signed.
     pub original_period: [String; 2],
-    /// Current period.
+    /// The planned period after extensions.
     pub period: [String; 2],
-    /// Extensions.
+    /// The date the work was completed, from the self-report.
+    pub completed_on: Option<String>,
+    /// Extensions, each with its reason.
     pub extensions: Vec<ExtensionLine>,
     /// Matching-fund source as signed.
     pub original_matching_source: String,
     /// Current matching-fund source.
     pub matching_source: String,
+    /// The rules the evaluation followed.
+    pub basis: String,
+    /// The evaluation's four steps with their dates.
+    pub steps: Vec<Step>,
+    /// The review's comments, if any.
+    pub review_comments: Option<String>,
     /// How the evaluation was done (from the draft).
     pub process: String,
     /// Milestones, in date order.
@@ -157,13 +254,17 @@ pub struct Report {
     /// Positions of the original period and its extension in the
     /// timeline picture (0–1000).
     pub period_x: [u32; 3],
+    /// Mid-term evaluations, oldest first.
+    pub midterm: Vec<MidtermLine>,
     /// Self-report summary.
     pub summary: String,
     /// Site visit findings.
     pub findings: String,
     /// Site visitors.
     pub visitors: Vec<String>,
-    /// Indicator table.
+    /// Indicators grouped as the executor grouped them.
+    pub output_groups: Vec<OutputGroup>,
+    /// Every indicator, in the order signed.
     pub indicators: Vec<IndicatorLine>,
     /// Labels of indicators not met.
     pub unmet: Vec<String>,
@@ -175,133 +276,141 @@ pub struct Report {
     pub problems: Vec<String>,
     /// Suggestions.
     pub suggestions: Vec<String>,
+    /// The money: grant, matching funds, changes.
+    pub money: Money,
     /// Financial check lines in words.
     pub financial: Vec<String>,
     /// The financial check's notes.
     pub financial_notes: Option<String>,
+    /// Why spending counts as compliant though not fully checked, if so.
+    pub financial_justification: Option<String>,
     /// The conclusion in words.
     pub conclusion: String,
+    /// Why the project passes although its spending was not compliant.
+    pub conclusion_justification: Option<String>,
     /// Whether the conclusion is "passed".
     pub passed: bool,
     /// Finalization date, once final.
     pub finalized_on: Option<String>,
     /// Approver, once final.
     pub approved_by: Option<String>,
-    /// The transparency-log checkpoint covering the final event, as a
-    /// line a person can read and type back (origin, tree size, root, key
-    /// ID); set by whoever knows the log ([`Report::with_checkpoint`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkpoint: Option<String>,
+    /// The signature block.
+    pub signature: Signature,
+    /// The version line.
+    pub proof: Proof,
     /// Words used by the templates, in the report's language.
     pub words: Words,
 }
 
-/// Fixed words of the templates, in one language.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Words {
-    draft_watermark: String,
-    basics: String,
-    code: String,
-    programme: String,
-    funder: String,
-    executor: String,
-    communities: String,
-    predecessor: String,
-    applied_on: String,
-    signed_on: String,
-    original_period: String,
-    period: String,
-    extension: String,
-    matching_source: String,
-    timeline: String,
-    indicator: String,
-    target: String,
-    actual: String,
-    met: String,
-    yes: String,
-    no: String,
-    not_reported: String,
-    extra_outputs: String,
-    summary: String,
-    findings: String,
-    visitors: String,
-    problems: String,
-    suggestions: String,
-    none: String,
-    finalized: String,
-    checkpoint: String,
-    revision: String,
-    targets_vs_actuals: String,
-    original: String,
-    extended: String,
-}
-
-fn words(lang: Lang) -> Words {
-    let w = |zh: &str, en: &str| lang.pick(zh, en);
-    Words {
-        draft_watermark: w("草稿 · 未定稿", "DRAFT · NOT FINAL"),
-        basics: w("项目基本情况", "Project at a glance"),
-        code: w("项目编号", "Code"),
-        programme: w("所属计划", "Programme"),
-        funder: w("资助方", "Funder"),
-        executor: w("执行单位", "Executing organisation"),
-        communities: w("落地社区", "Communities"),
-        predecessor: w("前期项目", "Predecessor"),
-        applied_on: w("申请日期", "Applied on"),
-        signed_on: w("签约日期", "Signed on"),
-        original_period: w("原定周期", "Original period"),
-        period: w("实际周期", "Period after extensions"),
-        extension: w("延期变更", "Extension"),
-        matching_source: w("配套资金来源", "Matching funds"),
-        timeline: w("项目时间线", "Timeline"),
-        indicator: w("指标", "Indicator"),
-        target: w("目标", "Target"),
-        actual: w("完成", "Actual"),
-        met: w("是否达成", "Met"),
-        yes: w("达成", "yes"),
-        no: w("未达成", "no"),
-        not_reported: w("未报告", "not reported"),
-        extra_outputs: w("其他产出", "Further outputs"),
-        summary: w("执行单位自评", "Executor's self-assessment"),
-        findings: w("现场评估发现", "Site-visit findings"),
-        visitors: w("评估人员", "Visitors"),
-        problems: w("存在的问题", "Problems found"),
-        suggestions: w("建议", "Suggestions"),
-        none: w("无", "none"),
-        finalized: w("定稿", "Finalized"),
-        checkpoint: w("透明日志检查点", "Transparency-log checkpoint"),
-        revision: w("第{}稿", "revision {}"),
-        targets_vs_actuals: w("指标目标与完成情况", "Targets and actuals"),
-        original: w("原定周期", "original period"),
-        extended: w("延期", "extension"),
-    }
-}
-
 fn comparison_text(lang: Lang, comparison: Comparison, target: i64) -> String {
     match (lang, comparison) {
-        (Lang::ZhCn, Comparison::AtLeast) => format!("不少于 {target}"),
+        (Lang::ZhCn, Comparison::AtLeast) => format!("不少于{target}"),
         (Lang::ZhCn, Comparison::Exactly) => format!("{target}"),
-        (Lang::ZhCn, Comparison::AtMost) => format!("不超过 {target}"),
+        (Lang::ZhCn, Comparison::AtMost) => format!("不超过{target}"),
         (Lang::En, Comparison::AtLeast) => format!("≥ {target}"),
         (Lang::En, Comparison::Exactly) => format!("= {target}"),
         (Lang::En, Comparison::AtMost) => format!("≤ {target}"),
     }
 }
 
-/// Builds the report from a stream's events (in version order).
+/// The largest share of a target the picture shows; beyond it the bar
+/// stops (the number still says how far beyond).
+const MOST_PERCENT_SHOWN: u64 = 150;
+
+/// The actual as a share of the target, in percent. A target of zero is
+/// met in full by zero, and any actual above it is off the scale.
+fn percent_of_target(target: i64, actual: i64) -> u32 {
+    let (target, actual) = (target.max(0) as u64, actual.max(0) as u64);
+    let percent = match (target, actual) {
+        (0, 0) => 100,
+        (0, _) => MOST_PERCENT_SHOWN,
+        (t, a) => a.saturating_mul(100) / t,
+    };
+    u32::try_from(percent).unwrap_or(u32::MAX)
+}
+
+fn indicator_lines(indicators: &[IndicatorStatus], lang: Lang) -> Vec<IndicatorLine> {
+    let percents: Vec<Option<u32>> = indicators
+        .iter()
+        .map(|i| i.actual.map(|a| percent_of_target(i.target, a)))
+        .collect();
+    let scale = percents
+        .iter()
+        .flatten()
+        .map(|p| u64::from(*p).min(MOST_PERCENT_SHOWN))
+        .max()
+        .unwrap_or(100)
+        .max(100);
+    let on_scale = |percent: u64| (percent.min(MOST_PERCENT_SHOWN) * 100 / scale) as u32;
+    indicators
+        .iter()
+        .zip(percents)
+        .map(|(i, percent)| IndicatorLine {
+            label: i.label.clone(),
+            unit: i.unit.clone(),
+            target_text: comparison_text(lang, i.comparison, i.target),
+            target: i.target,
+            actual: i.actual,
+            met: i.met,
+            note: i.note.clone(),
+            percent,
+            target_bar: on_scale(100),
+            actual_bar: percent.map_or(0, |p| on_scale(u64::from(p))),
+        })
+        .collect()
+}
+
+/// The indicators under their blocks of work, blocks in the order first
+/// named; indicators without a block form a group of their own, last.
+fn grouped(indicators: &[IndicatorStatus], lines: &[IndicatorLine]) -> Vec<OutputGroup> {
+    let mut groups: Vec<OutputGroup> = Vec::new();
+    let mut ungrouped = Vec::new();
+    for (status, line) in indicators.iter().zip(lines) {
+        match &status.group {
+            None => ungrouped.push(line.clone()),
+            Some(name) => match groups.iter_mut().find(|g| g.name.as_ref() == Some(name)) {
+                Some(group) => group.indicators.push(line.clone()),
+                None => groups.push(OutputGroup {
+                    name: Some(name.clone()),
+                    indicators: vec![line.clone()],
+                }),
+            },
+        }
+    }
+    if !ungrouped.is_empty() {
+        groups.push(OutputGroup {
+            name: None,
+            indicators: ungrouped,
+        });
+    }
+    groups
+}
+
+/// Builds the report from a stream's events (in version order). To show
+/// the report as it stood at version N, pass the events up to N.
 pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, ReportError> {
     let mut state: Option<Project> = None;
     let mut milestones: Vec<(BusinessDate, String)> = Vec::new();
+    let mut evaluators: Vec<String> = Vec::new();
+    let mut first_draft = None;
     for stored in events {
         let event = decode(stored)?;
         milestones.push((event.occurred_on(), milestone_label(&event, lang)));
-        if let ProjectEvent::SelfReportSubmitted(report) = &event {
-            milestones.push((report.completed_on, lang.pick("项目完成", "work completed")));
+        match &event {
+            ProjectEvent::SelfReportSubmitted(report) => {
+                milestones.push((report.completed_on, lang.pick("项目完成", "work completed")));
+            }
+            ProjectEvent::EvaluationDrafted(draft) => {
+                first_draft.get_or_insert(draft.drafted_on);
+                if !evaluators.contains(&stored.actor.name) {
+                    evaluators.push(stored.actor.name.clone());
+                }
+            }
+            _ => {}
         }
         state = Some(evolve(state, &event).map_err(ProjectionError::from)?);
     }
-    let Some(p) = state else {
+    let (Some(p), Some(last)) = (state, events.last()) else {
         return Err(ReportError::NotReady);
     };
     let Some(draft) = p.draft.clone() else {
@@ -310,40 +419,19 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
     milestones.sort_by_key(|(date, _)| *date);
 
     let first = p.applied_on.min(p.signed_on).min(p.period.start);
-    let last = milestones
+    let latest = milestones
         .iter()
         .map(|(d, _)| *d)
         .chain([p.period.end])
         .max()
         .unwrap_or(p.period.end);
-    let span = (last.naive() - first.naive()).num_days().max(1);
+    let span = (latest.naive() - first.naive()).num_days().max(1);
     let x = |date: BusinessDate| -> u32 {
         let days = (date.naive() - first.naive()).num_days().clamp(0, span);
         (40 + days * 920 / span) as u32
     };
-    let largest = p
-        .indicators
-        .iter()
-        .flat_map(|i| [i.target, i.actual.unwrap_or(0)])
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let bar = |v: i64| (v.max(0) * 100 / largest) as u32;
-    let indicators: Vec<IndicatorLine> = p
-        .indicators
-        .iter()
-        .map(|i| IndicatorLine {
-            label: i.label.clone(),
-            unit: i.unit.clone(),
-            target_text: comparison_text(lang, i.comparison, i.target),
-            target: i.target,
-            actual: i.actual,
-            met: i.met,
-            note: i.note.clone(),
-            target_bar: bar(i.target),
-            actual_bar: bar(i.actual.unwrap_or(0)),
-        })
-        .collect();
+    let indicators = indicator_lines(&p.indicators, lang);
+    let output_groups = grouped(&p.indicators, &indicators);
     let unmet: Vec<String> = indicators
         .iter()
         .filter(|i| i.met != Some(true))
@@ -375,44 +463,19 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
         (false, Lang::En) => "The project did not pass its closing evaluation.".to_owned(),
     };
     let check = p.site_visit.as_ref().map(|v| v.financial_check.clone());
-    let financial = match &check {
-        None => vec![lang.pick("尚未进行财务检查。", "No financial check was recorded.")],
-        Some(c) => vec![
-            if c.vouchers_checked {
-                lang.pick("已查阅原始凭证。", "Original vouchers were inspected.")
-            } else {
-                lang.pick("未查阅原始凭证。", "Original vouchers were not inspected.")
-            },
-            if c.budget_reconciled {
-                lang.pick(
-                    "预算与决算已核对一致。",
-                    "Budget and final accounts were reconciled.",
-                )
-            } else {
-                lang.pick(
-                    "预算与决算未核对一致。",
-                    "Budget and final accounts were not reconciled.",
-                )
-            },
-            if c.compliant {
-                lang.pick(
-                    "符合财务规范性要求。",
-                    "Spending complied with the financial rules.",
-                )
-            } else {
-                lang.pick(
-                    "不符合财务规范性要求。",
-                    "Spending did not comply with the financial rules.",
-                )
-            },
-        ],
-    };
+    let financial = financial_lines(check.as_ref(), lang);
     let original_matching_source = events
         .first()
         .and_then(|e| e.data.pointer("/funding/matching_source"))
         .and_then(|v| v.as_str())
         .unwrap_or(&p.funding.matching_source)
         .to_owned();
+    let money = money_of(&p, &original_matching_source, lang);
+    for visitor in p.site_visit.iter().flat_map(|v| &v.visitors) {
+        if !evaluators.contains(visitor) {
+            evaluators.push(visitor.clone());
+        }
+    }
     Ok(Report {
         lang,
         is_final: finalized.is_some(),
@@ -434,6 +497,7 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
             lang.pick("四、项目财务管理情况", "4. Financial management"),
             lang.pick("五、项目评估结论", "5. Conclusion"),
         ],
+        opening: prose::opening(&p, lang),
         title: p.title.clone(),
         code: p.code.clone(),
         programme: p.programme.clone(),
@@ -441,6 +505,8 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
         executor: p.executor.name.clone(),
         communities: p.communities.clone(),
         predecessor: p.predecessor.clone(),
+        background: p.background.clone(),
+        goals: p.goals.clone(),
         applied_on: p.applied_on.to_string(),
         signed_on: p.signed_on.to_string(),
         original_period: [
@@ -448,6 +514,7 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
             p.original_period.end.to_string(),
         ],
         period: [p.period.start.to_string(), p.period.end.to_string()],
+        completed_on: p.self_report.as_ref().map(|r| r.completed_on.to_string()),
         extensions: p
             .extensions
             .iter()
@@ -461,6 +528,9 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
             .collect(),
         original_matching_source,
         matching_source: p.funding.matching_source.clone(),
+        basis: prose::basis(&p, lang),
+        steps: prose::steps(&p, first_draft, lang),
+        review_comments: p.review.as_ref().and_then(|r| r.comments.clone()),
         process: draft.process.clone(),
         milestones: milestones
             .iter()
@@ -475,6 +545,15 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
             x(p.original_period.end),
             x(p.period.end),
         ],
+        midterm: p
+            .midterm
+            .iter()
+            .map(|m| MidtermLine {
+                evaluated_on: m.evaluated_on.to_string(),
+                findings: m.findings.clone(),
+                fixes: m.fixes.clone(),
+            })
+            .collect(),
         summary: p
             .self_report
             .as_ref()
@@ -490,6 +569,7 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
             .as_ref()
             .map(|v| v.visitors.clone())
             .unwrap_or_default(),
+        output_groups,
         indicators,
         unmet,
         judgement,
@@ -505,15 +585,93 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
             .unwrap_or_default(),
         problems: draft.problems.clone(),
         suggestions: draft.suggestions.clone(),
+        money,
         financial,
-        financial_notes: check.and_then(|c| c.notes),
+        financial_notes: check.as_ref().and_then(|c| c.notes.clone()),
+        financial_justification: check.and_then(|c| c.justification),
         conclusion,
+        conclusion_justification: draft.justification.clone(),
         passed,
         finalized_on: finalized.as_ref().map(|f| f.finalized_on.to_string()),
         approved_by: finalized.as_ref().map(|f| f.approved_by.clone()),
-        checkpoint: None,
-        words: words(lang),
+        signature: Signature {
+            evaluators,
+            approver: finalized.as_ref().map(|f| f.approved_by.clone()),
+            date: finalized.as_ref().map(|f| f.finalized_on.to_string()),
+        },
+        proof: Proof {
+            version: last.version,
+            head_hash: last.hash.clone(),
+            checkpoint: None,
+        },
+        words: words::words(lang),
     })
+}
+
+fn financial_lines(check: Option<&granttrail_domain::FinancialCheck>, lang: Lang) -> Vec<String> {
+    let Some(c) = check else {
+        return vec![lang.pick("尚未进行财务检查。", "No financial check was recorded.")];
+    };
+    vec![
+        if c.vouchers_checked {
+            lang.pick("已查阅原始凭证。", "Original vouchers were inspected.")
+        } else {
+            lang.pick("未查阅原始凭证。", "Original vouchers were not inspected.")
+        },
+        if c.budget_reconciled {
+            lang.pick(
+                "预算与决算已核对一致。",
+                "Budget and final accounts were reconciled.",
+            )
+        } else {
+            lang.pick(
+                "预算与决算未核对一致。",
+                "Budget and final accounts were not reconciled.",
+            )
+        },
+        if c.compliant {
+            lang.pick(
+                "符合财务规范性要求。",
+                "Spending complied with the financial rules.",
+            )
+        } else {
+            lang.pick(
+                "不符合财务规范性要求。",
+                "Spending did not comply with the financial rules.",
+            )
+        },
+    ]
+}
+
+fn money_of(p: &Project, original_source: &str, lang: Lang) -> Money {
+    let currency = p.funding.currency.as_deref();
+    let mut source = original_source.to_owned();
+    let mut changes = Vec::new();
+    for extension in &p.extensions {
+        if let Some(new) = &extension.matching_source {
+            changes.push(lang.pick(
+                &format!(
+                    "{}延期变更时，配套资金来源由“{source}”变更为“{new}”。",
+                    extension.decided_on
+                ),
+                &format!(
+                    "With the extension of {}, the matching funds' source changed from “{source}” to “{new}”.",
+                    extension.decided_on
+                ),
+            ));
+            source = new.clone();
+        }
+    }
+    Money {
+        grant: prose::grant_text(&p.funding, lang),
+        matching: p
+            .funding
+            .matching_amount
+            .as_deref()
+            .map(|a| prose::money(a, currency, lang)),
+        matching_source: p.funding.matching_source.clone(),
+        changes,
+    }
 }
 
 fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
@@ -548,7 +706,7 @@ impl Report {
         root: &[u8; 32],
         key_id: &str,
     ) -> Report {
-        self.checkpoint = Some(format!(
+        self.proof.checkpoint = Some(format!(
             "{origin} · size {size} · root {} · key {key_id}",
             hex::encode(root)
         ));
@@ -560,8 +718,8 @@ impl Report {
         self.render("report.md")
     }
 
-    /// A self-contained HTML page: inline CSS and SVG, printable, readable
-    /// on a phone.
+    /// A self-contained HTML page: inline CSS and SVG, printable on A4
+    /// with page numbers, readable on a phone.
     pub fn to_html(&self) -> Result<String, ReportError> {
         self.render("report.html")
     }

@@ -511,6 +511,17 @@ pub fn midterm_command() -> (&'static str, Value) {
     )
 }
 
+/// A correction of the seed's title (version 1) as (route suffix, body).
+pub fn correction_command() -> (&'static str, Value) {
+    (
+        "/corrections",
+        serde_json::json!({
+            "corrected_on": "2023-03-01", "version": 1, "field": "/title",
+            "value": "全龄友好社区自组织培育扶持项目", "reason": "以协议文本为准"
+        }),
+    )
+}
+
 /// The route suffix of a fixture command name.
 pub fn route_of(command: &str) -> &'static str {
     match command {
@@ -522,6 +533,7 @@ pub fn route_of(command: &str) -> &'static str {
         "visit" => "/site-visits",
         "draft" => "/drafts",
         "finalize" => "/finalization",
+        "correct" => "/corrections",
         other => panic!("unknown fixture command {other}"),
     }
 }

@@ -98,7 +98,7 @@ async fn every_error_of_the_contract_is_a_problem_with_its_code() {
     assert_eq!(wrong_stage.json["stage"], "signed");
     assert_eq!(
         wrong_stage.json["allowed"],
-        json!(["extend", "submit_self_report"])
+        json!(["extend", "record_midterm", "submit_self_report", "correct"])
     );
 
     // 409 duplicate-code

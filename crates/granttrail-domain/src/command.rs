@@ -66,6 +66,27 @@ pub struct RecordMidtermEvaluation {
     pub fixes: Vec<String>,
 }
 
+/// Correct a recorded fact (更正): names the event by version and the
+/// field of its data by JSON Pointer; the history keeps the original.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecordCorrection {
+    /// Date the correction was decided.
+    pub corrected_on: BusinessDate,
+    /// The version of the event to correct (or of an earlier correction,
+    /// with the field `/value`).
+    pub version: u64,
+    /// The field of that event's data, e.g. `/completed_on` or
+    /// `/actuals/2/value`.
+    pub field: String,
+    /// The corrected value, in the field's own JSON type.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: serde_json::Value,
+    /// Why the recorded value was wrong, and where the right one comes from.
+    pub reason: String,
+}
+
 /// Extend the planned period (延期变更).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -183,6 +204,8 @@ pub enum Command {
     DraftEvaluation(DraftEvaluation),
     /// See [`FinalizeEvaluation`].
     FinalizeEvaluation(FinalizeEvaluation),
+    /// See [`RecordCorrection`].
+    RecordCorrection(RecordCorrection),
 }
 
 /// The name of a command without its body: what a stage allows, and the
@@ -206,11 +229,13 @@ pub enum CommandKind {
     Draft,
     /// `POST /api/v1/projects/{id}/finalization`
     Finalize,
+    /// `POST /api/v1/projects/{id}/corrections`
+    Correct,
 }
 
 impl CommandKind {
     /// Every kind, in lifecycle order.
-    pub const ALL: [CommandKind; 8] = [
+    pub const ALL: [CommandKind; 9] = [
         CommandKind::Sign,
         CommandKind::Extend,
         CommandKind::Midterm,
@@ -219,6 +244,7 @@ impl CommandKind {
         CommandKind::Visit,
         CommandKind::Draft,
         CommandKind::Finalize,
+        CommandKind::Correct,
     ];
 
     /// The snake_case name used in the fixture format and in 409 bodies.
@@ -232,6 +258,7 @@ impl CommandKind {
             CommandKind::Visit => "visit",
             CommandKind::Draft => "draft",
             CommandKind::Finalize => "finalize",
+            CommandKind::Correct => "correct",
         }
     }
 
@@ -252,6 +279,7 @@ impl CommandKind {
             CommandKind::Visit => Command::RecordSiteVisit(Deserialize::deserialize(body)?),
             CommandKind::Draft => Command::DraftEvaluation(Deserialize::deserialize(body)?),
             CommandKind::Finalize => Command::FinalizeEvaluation(Deserialize::deserialize(body)?),
+            CommandKind::Correct => Command::RecordCorrection(Deserialize::deserialize(body)?),
         })
     }
 }
@@ -274,6 +302,7 @@ impl Command {
             Command::RecordSiteVisit(_) => CommandKind::Visit,
             Command::DraftEvaluation(_) => CommandKind::Draft,
             Command::FinalizeEvaluation(_) => CommandKind::Finalize,
+            Command::RecordCorrection(_) => CommandKind::Correct,
         }
     }
 }

@@ -62,6 +62,7 @@ pub fn decide(state: Option<&Project>, command: &Command) -> Result<Vec<ProjectE
         Command::RecordSiteVisit(c) => record_site_visit(project, c)?,
         Command::DraftEvaluation(c) => draft_evaluation(project, c)?,
         Command::FinalizeEvaluation(c) => finalize_evaluation(project, c)?,
+        Command::RecordCorrection(c) => crate::correction::record_correction(project, c)?,
     };
     Ok(vec![event])
 }

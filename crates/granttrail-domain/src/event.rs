@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::date::BusinessDate;
 use crate::event_data::{
-    EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended, ProjectSigned,
-    SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended,
+    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
 };
 use crate::event_type::EventType;
 
@@ -34,6 +34,8 @@ pub enum ProjectEvent {
     EvaluationDrafted(EvaluationDrafted),
     /// See [`EvaluationFinalized`].
     EvaluationFinalized(EvaluationFinalized),
+    /// See [`CorrectionRecorded`].
+    CorrectionRecorded(CorrectionRecorded),
 }
 
 /// An event as it is persisted: type name, schema version and JSON data.
@@ -88,6 +90,7 @@ impl ProjectEvent {
             ProjectEvent::SiteVisited(_) => EventType::SiteVisited,
             ProjectEvent::EvaluationDrafted(_) => EventType::EvaluationDrafted,
             ProjectEvent::EvaluationFinalized(_) => EventType::EvaluationFinalized,
+            ProjectEvent::CorrectionRecorded(_) => EventType::CorrectionRecorded,
         }
     }
 
@@ -107,6 +110,7 @@ impl ProjectEvent {
             ProjectEvent::SiteVisited(e) => e.visited_on,
             ProjectEvent::EvaluationDrafted(e) => e.drafted_on,
             ProjectEvent::EvaluationFinalized(e) => e.finalized_on,
+            ProjectEvent::CorrectionRecorded(e) => e.corrected_on,
         }
     }
 
@@ -127,6 +131,7 @@ impl ProjectEvent {
             ProjectEvent::SiteVisited(e) => serde_json::to_value(e),
             ProjectEvent::EvaluationDrafted(e) => serde_json::to_value(e),
             ProjectEvent::EvaluationFinalized(e) => serde_json::to_value(e),
+            ProjectEvent::CorrectionRecorded(e) => serde_json::to_value(e),
         }
         // Serialising these plain structs to a Value cannot fail: every
         // map key is a string and no field has a fallible Serialize.
@@ -197,6 +202,9 @@ impl ProjectEvent {
             }
             EventType::EvaluationFinalized => {
                 ProjectEvent::EvaluationFinalized(D::deserialize(data).map_err(malformed)?)
+            }
+            EventType::CorrectionRecorded => {
+                ProjectEvent::CorrectionRecorded(D::deserialize(data).map_err(malformed)?)
             }
         })
     }

@@ -173,6 +173,39 @@ pub struct EvaluationFinalized {
     pub conclusion: Conclusion,
 }
 
+/// 更正: a recorded fact put right. The corrected event stays as it was
+/// stored; this event says which of its fields now reads what, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRecorded {
+    /// Date the correction was decided.
+    pub corrected_on: BusinessDate,
+    /// The version the correction names: the event, or an earlier
+    /// correction that this one corrects in turn.
+    pub corrects_version: u64,
+    /// The version of the event whose fact changes.
+    pub target_version: u64,
+    /// That event's type.
+    pub target_type: String,
+    /// Which event of its type it is (0 for the first extension, …).
+    pub nth: usize,
+    /// The field of its data, as a JSON Pointer.
+    pub field: String,
+    /// The value before this correction.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub previous: serde_json::Value,
+    /// The corrected value.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: serde_json::Value,
+    /// Why.
+    pub reason: String,
+    /// The report revision this correction makes, when it corrects a
+    /// finalized project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u32>,
+}
+
 impl EvaluationDrafted {
     /// The draft a command describes, numbered as `revision`.
     pub fn from_command(revision: u32, draft: crate::command::DraftEvaluation) -> Self {

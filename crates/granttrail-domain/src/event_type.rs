@@ -22,11 +22,13 @@ pub enum EventType {
     EvaluationDrafted,
     /// 正式评估报告.
     EvaluationFinalized,
+    /// 更正.
+    CorrectionRecorded,
 }
 
 impl EventType {
     /// Every event type, in lifecycle order.
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 9] = [
         EventType::ProjectSigned,
         EventType::PeriodExtended,
         EventType::MidtermEvaluated,
@@ -35,6 +37,7 @@ impl EventType {
         EventType::SiteVisited,
         EventType::EvaluationDrafted,
         EventType::EvaluationFinalized,
+        EventType::CorrectionRecorded,
     ];
 
     /// The stored name.
@@ -48,6 +51,7 @@ impl EventType {
             EventType::SiteVisited => "SiteVisited",
             EventType::EvaluationDrafted => "EvaluationDrafted",
             EventType::EvaluationFinalized => "EvaluationFinalized",
+            EventType::CorrectionRecorded => "CorrectionRecorded",
         }
     }
 
@@ -68,7 +72,8 @@ impl EventType {
             | EventType::SelfReportReviewed
             | EventType::SiteVisited
             | EventType::EvaluationDrafted
-            | EventType::EvaluationFinalized => 1,
+            | EventType::EvaluationFinalized
+            | EventType::CorrectionRecorded => 1,
         }
     }
 }

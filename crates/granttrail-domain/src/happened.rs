@@ -55,6 +55,7 @@ fn in_the_future(command: &Command, today: BusinessDate) -> Vec<FieldError> {
         Command::FinalizeEvaluation(c) => {
             vec![("/finalized_on", "the finalization", c.finalized_on)]
         }
+        Command::RecordCorrection(c) => vec![("/corrected_on", "the correction", c.corrected_on)],
     };
     let latest = today.next_day().unwrap_or(today);
     dates

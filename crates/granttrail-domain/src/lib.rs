@@ -38,6 +38,8 @@
 
 mod checks;
 mod command;
+mod correctable;
+mod correction;
 mod date;
 mod decide;
 mod event;
@@ -51,20 +53,22 @@ mod state;
 mod values;
 
 pub use command::{
-    Command, CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation,
+    Command, CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordCorrection,
     RecordMidtermEvaluation, RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
 };
 pub use date::BusinessDate;
 pub use decide::{MAX_ITEMS, MAX_KEY, MAX_LONG_TEXT, MAX_SHORT_TEXT, decide};
 pub use event::{DecodeError, EncodedEvent, ProjectEvent};
 pub use event_data::{
-    EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended, ProjectSigned,
-    SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended,
+    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
 };
 pub use event_type::EventType;
 pub use happened::decide_on;
 pub use rejection::{FieldError, Rejection};
-pub use state::{Finalized, HistoryError, IndicatorStatus, Project, Stage, evolve, fold};
+pub use state::{
+    CorrectionMark, Finalized, HistoryError, IndicatorStatus, Project, Stage, evolve, fold,
+};
 pub use values::{
     Actual, Comparison, Conclusion, Executor, ExtraOutput, FinancialCheck, Funding, Indicator,
     Period, ReviewOutcome,

@@ -51,12 +51,16 @@ impl Stage {
     pub fn allowed_commands(self) -> &'static [CommandKind] {
         use CommandKind as C;
         match self {
-            Stage::Signed | Stage::Returned => &[C::Extend, C::Midterm, C::SubmitSelfReport],
-            Stage::SelfReportSubmitted => &[C::Review],
-            Stage::Reviewed => &[C::Visit],
-            Stage::SiteVisited => &[C::Draft],
-            Stage::Drafted => &[C::Draft, C::Finalize],
-            Stage::Finalized => &[],
+            Stage::Signed | Stage::Returned => {
+                &[C::Extend, C::Midterm, C::SubmitSelfReport, C::Correct]
+            }
+            Stage::SelfReportSubmitted => &[C::Review, C::Correct],
+            Stage::Reviewed => &[C::Visit, C::Correct],
+            Stage::SiteVisited => &[C::Draft, C::Correct],
+            Stage::Drafted => &[C::Draft, C::Finalize, C::Correct],
+            // Final: nothing changes its course, but a wrong fact can still
+            // be corrected (a new revision of the report).
+            Stage::Finalized => &[C::Correct],
         }
     }
 
@@ -128,6 +132,36 @@ pub struct Finalized {
     pub conclusion: Conclusion,
     /// Which draft revision became final.
     pub revision: u32,
+    /// The report's revision after corrections made since finalization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_revision: Option<u32>,
+}
+
+/// A correction as the state shows it: the marker on a corrected value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CorrectionMark {
+    /// The version of the `CorrectionRecorded` event.
+    pub version: u64,
+    /// Date the correction was decided.
+    pub corrected_on: BusinessDate,
+    /// The version of the event whose fact it corrects.
+    pub target_version: u64,
+    /// That event's type.
+    pub target_type: String,
+    /// The field of that event's data.
+    pub field: String,
+    /// The value before.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub previous: serde_json::Value,
+    /// The corrected value, which the state now shows.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: serde_json::Value,
+    /// Why.
+    pub reason: String,
+    /// The report revision it made, if it corrected a finalized project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u32>,
 }
 
 /// A project's state after some prefix of its events.
@@ -185,7 +219,31 @@ pub struct Project {
     pub draft: Option<EvaluationDrafted>,
     /// The finalization, once it happened.
     pub finalized: Option<Finalized>,
+    /// Every correction, oldest first; each marks a value the state shows
+    /// corrected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<CorrectionMark>,
+    /// The type of each event folded, by version (index = version − 1).
+    /// Only `decide` reads it, on a state folded from the whole stream; it
+    /// is not part of any view.
+    #[serde(skip)]
+    history: History,
 }
+
+/// The event types folded, by version: bookkeeping for `decide`, not part
+/// of the state's value. A state read back from the project list (which
+/// does not store it) equals the live one with the same facts, so two
+/// histories always compare equal.
+#[derive(Clone, Debug, Default)]
+struct History(Vec<crate::event_type::EventType>);
+
+impl PartialEq for History {
+    fn eq(&self, _: &History) -> bool {
+        true
+    }
+}
+
+impl Eq for History {}
 
 impl Project {
     /// Planned end passed on `today` and no self-report yet.
@@ -202,6 +260,22 @@ impl Project {
         match self.stage {
             Stage::Signed | Stage::Returned => self.period.end.next_day(),
             _ => None,
+        }
+    }
+
+    /// The type of the event at `version`, on a state folded from the
+    /// whole stream.
+    pub fn event_type_at(&self, version: u64) -> Option<crate::event_type::EventType> {
+        let index = usize::try_from(version.checked_sub(1)?).ok()?;
+        self.history.0.get(index).copied()
+    }
+
+    /// The revision of the report: the draft's, or the one the latest
+    /// correction of a finalized project made.
+    pub fn report_revision(&self) -> Option<u32> {
+        match &self.finalized {
+            Some(f) => Some(f.corrected_revision.unwrap_or(f.revision)),
+            None => self.draft.as_ref().map(|d| d.revision),
         }
     }
 
@@ -227,6 +301,14 @@ pub enum HistoryError {
         /// Where it was found.
         version: u64,
     },
+    /// A correction whose target does not exist in the state.
+    #[error("the correction at version {version} cannot be applied: {reason}")]
+    BadCorrection {
+        /// Its version.
+        version: u64,
+        /// What is missing.
+        reason: String,
+    },
     /// An event the stage did not allow.
     #[error("{event} at version {version} is not allowed in stage {stage}")]
     ForbiddenTransition {
@@ -251,6 +333,7 @@ fn producing_command(event: &ProjectEvent) -> CommandKind {
         ProjectEvent::SiteVisited(_) => CommandKind::Visit,
         ProjectEvent::EvaluationDrafted(_) => CommandKind::Draft,
         ProjectEvent::EvaluationFinalized(_) => CommandKind::Finalize,
+        ProjectEvent::CorrectionRecorded(_) => CommandKind::Correct,
     }
 }
 
@@ -280,6 +363,7 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
         });
     }
     project.version = version;
+    project.history.0.push(event.kind());
     match event {
         ProjectEvent::ProjectSigned(_) => {}
         ProjectEvent::PeriodExtended(extended) => project.apply_extension(extended),
@@ -307,7 +391,11 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
                 approved_by: finalized.approved_by.clone(),
                 conclusion: finalized.conclusion,
                 revision: finalized.revision,
+                corrected_revision: None,
             });
+        }
+        ProjectEvent::CorrectionRecorded(correction) => {
+            project.apply_correction(version, correction)?;
         }
     }
     Ok(project)
@@ -365,7 +453,42 @@ impl Project {
             site_visit: None,
             draft: None,
             finalized: None,
+            corrections: Vec::new(),
+            history: History(vec![crate::event_type::EventType::ProjectSigned]),
         }
+    }
+
+    fn apply_correction(
+        &mut self,
+        version: u64,
+        c: &crate::event_data::CorrectionRecorded,
+    ) -> Result<(), HistoryError> {
+        let bad = |reason: String| HistoryError::BadCorrection { version, reason };
+        let event = crate::event_type::EventType::parse(&c.target_type)
+            .ok_or_else(|| bad(format!("unknown event type {}", c.target_type)))?;
+        let (_, item) = crate::correctable::pattern(&c.field);
+        let target = crate::correctable::Target {
+            event,
+            nth: c.nth,
+            field: &c.field,
+            item,
+        };
+        crate::correctable::write(self, &target, &c.value).map_err(bad)?;
+        if let (Some(revision), Some(finalized)) = (c.revision, self.finalized.as_mut()) {
+            finalized.corrected_revision = Some(revision);
+        }
+        self.corrections.push(CorrectionMark {
+            version,
+            corrected_on: c.corrected_on,
+            target_version: c.target_version,
+            target_type: c.target_type.clone(),
+            field: c.field.clone(),
+            previous: c.previous.clone(),
+            value: c.value.clone(),
+            reason: c.reason.clone(),
+            revision: c.revision,
+        });
+        Ok(())
     }
 
     fn apply_extension(&mut self, extended: &PeriodExtended) {

@@ -28,6 +28,22 @@ fn every_event_types_stored_shape_is_pinned() {
         seen.push(event.kind());
         insta::assert_json_snapshot!(format!("midterm-{}", event.event_type()), event.encode());
     }
+    // Nor a correction: the completion date put right after finalization.
+    let finalized = fold(&events).unwrap();
+    let correction = decide(
+        finalized.as_ref(),
+        &support::command(
+            CommandKind::Correct,
+            serde_json::json!({"corrected_on": "2023-03-01", "version": 3,
+                               "field": "/completed_on", "value": "2023-02-09",
+                               "reason": "以验收单日期为准"}),
+        ),
+    )
+    .unwrap();
+    for event in &correction {
+        seen.push(event.kind());
+        insta::assert_json_snapshot!(format!("correction-{}", event.event_type()), event.encode());
+    }
     for event_type in EventType::ALL {
         assert!(seen.contains(&event_type), "the seed covers {event_type}");
     }

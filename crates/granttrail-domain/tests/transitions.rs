@@ -11,12 +11,14 @@ use support::{command, seed_body, seed_until};
 /// The lifecycle table of docs/domain.md, written out independently of the code.
 fn expected_allowed(stage: Stage) -> Vec<K> {
     match stage {
-        Stage::Signed | Stage::Returned => vec![K::Extend, K::Midterm, K::SubmitSelfReport],
-        Stage::SelfReportSubmitted => vec![K::Review],
-        Stage::Reviewed => vec![K::Visit],
-        Stage::SiteVisited => vec![K::Draft],
-        Stage::Drafted => vec![K::Draft, K::Finalize],
-        Stage::Finalized => vec![],
+        Stage::Signed | Stage::Returned => {
+            vec![K::Extend, K::Midterm, K::SubmitSelfReport, K::Correct]
+        }
+        Stage::SelfReportSubmitted => vec![K::Review, K::Correct],
+        Stage::Reviewed => vec![K::Visit, K::Correct],
+        Stage::SiteVisited => vec![K::Draft, K::Correct],
+        Stage::Drafted => vec![K::Draft, K::Finalize, K::Correct],
+        Stage::Finalized => vec![K::Correct],
     }
 }
 
@@ -37,6 +39,8 @@ fn valid_body(kind: K) -> serde_json::Value {
         K::Visit => seed_body(4),
         K::Draft => seed_body(6),
         K::Finalize => seed_body(7),
+        K::Correct => json!({"corrected_on": "2023-03-01", "version": 1, "field": "/title",
+                             "value": "全龄友好社区自组织培育扶持项目", "reason": "协议文本为准"}),
     }
 }
 

@@ -294,6 +294,16 @@ fn describe(event: &ProjectEvent) -> (String, String) {
                 e.from_end, e.new_end, e.reason
             ),
         ),
+        ProjectEvent::CorrectionRecorded(e) => (
+            format!(
+                "Correction of version {} ({}) {}: {} → {}; reason: {}",
+                e.target_version, e.target_type, e.field, e.previous, e.value, e.reason
+            ),
+            format!(
+                "更正：第{}版（{}）{}由{}更正为{}，原因：{}",
+                e.target_version, e.target_type, e.field, e.previous, e.value, e.reason
+            ),
+        ),
         ProjectEvent::MidtermEvaluated(e) => (
             format!(
                 "Mid-term evaluation of {}: {} finding(s), {} fix(es)",

@@ -483,3 +483,39 @@ fn a_failed_project_reads_as_failed_in_both_languages() {
             .unwrap()
     );
 }
+
+#[test]
+fn a_corrected_final_report_is_a_new_revision_listing_each_correction() {
+    let mut commands = seed_commands();
+    commands.push((
+        CommandKind::Correct,
+        serde_json::json!({"corrected_on": "2023-03-10", "version": 3,
+                           "field": "/actuals/0/value", "value": 53,
+                           "reason": "补录两条居民需求登记表"}),
+    ));
+    let events = stored_from(commands);
+    let report = build_report(&events, Lang::ZhCn).unwrap();
+    assert!(report.is_final);
+    assert_eq!(
+        report.revision, 3,
+        "draft 2, corrected once after finalization"
+    );
+    let markdown = report.to_markdown().unwrap();
+    let corrections = section(&markdown, "更正说明");
+    assert!(
+        corrections.contains("第3版（结项报告）的 /actuals/0/value、原记录为“51”、更正为“53”；更正原因：补录两条居民需求登记表"),
+        "{corrections}"
+    );
+    assert!(
+        markdown.contains("| 征集社区居民需求 | 不少于50条 | 53条 |"),
+        "the table shows the corrected actual"
+    );
+    insta::assert_snapshot!("corrected_report_zh_markdown", markdown);
+    insta::assert_snapshot!(
+        "corrected_report_en_markdown",
+        build_report(&events, Lang::En)
+            .unwrap()
+            .to_markdown()
+            .unwrap()
+    );
+}

@@ -33,6 +33,9 @@ enum Input {
     Choice(&'static [&'static str]),
     /// Sent as it was rendered (an indicator's key beside its actual).
     Hidden,
+    /// A corrected value: JSON when it reads as a number or a list
+    /// (`51`, `["甲", "乙"]`), else the text itself.
+    Value,
 }
 
 /// One field of a form: its name is the JSON path of what it fills, with
@@ -221,6 +224,13 @@ fn fields_of(kind: CommandKind, project: Option<&Project>) -> Vec<(String, &'sta
             f("finalized_on", "f_finalized_on", Input::Date),
             f("approved_by", "f_approved_by", Input::Text),
         ],
+        CommandKind::Correct => vec![
+            f("corrected_on", "f_corrected_on", Input::Date),
+            f("version", "f_corrected_version", Input::Number),
+            f("field", "f_corrected_field", Input::Text),
+            f("value", "f_corrected_value", Input::Value),
+            f("reason", "f_correction_reason", Input::Long),
+        ],
     }
 }
 
@@ -301,6 +311,7 @@ pub(crate) fn form(
                 Input::Number => ("number", Vec::new(), false),
                 Input::Check => ("checkbox", Vec::new(), false),
                 Input::Hidden => ("hidden", Vec::new(), false),
+                Input::Value => ("text", Vec::new(), true),
                 Input::Choice(choices) => (
                     "select",
                     choices
@@ -415,6 +426,10 @@ pub(crate) fn body_of(
                     .collect(),
             )),
             Input::Check => Some(Value::Bool(raw == "true")),
+            Input::Value => Some(match serde_json::from_str::<Value>(raw) {
+                Ok(json @ (Value::Number(_) | Value::Array(_) | Value::String(_))) => json,
+                _ => Value::from(raw),
+            }),
             Input::Number if raw.is_empty() => None,
             Input::Number => match raw.parse::<i64>() {
                 Ok(n) => Some(Value::from(n)),

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use granttrail_app::{CommandRequest, CommandResponse};
 use granttrail_domain::{
-    CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordMidtermEvaluation,
-    RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
+    CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordCorrection,
+    RecordMidtermEvaluation, RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
 };
 use granttrail_projections::ProjectView;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -171,4 +171,11 @@ command_route!(
     "/api/v1/projects/{id}/finalization",
     "EvaluationFinalized",
     FinalizeEvaluation
+);
+command_route!(
+    record_correction,
+    CommandKind::Correct,
+    "/api/v1/projects/{id}/corrections",
+    "CorrectionRecorded",
+    RecordCorrection
 );

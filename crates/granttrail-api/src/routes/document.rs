@@ -175,6 +175,7 @@ pub(super) fn action_of(method: &str, path: &str) -> Option<Action> {
         ("post", "/api/v1/projects/{id}/site-visits") => command(CommandKind::Visit),
         ("post", "/api/v1/projects/{id}/drafts") => command(CommandKind::Draft),
         ("post", "/api/v1/projects/{id}/finalization") => command(CommandKind::Finalize),
+        ("post", "/api/v1/projects/{id}/corrections") => command(CommandKind::Correct),
         ("get", "/api/v1/projects") => Some(Action::ListProjects),
         ("get", "/api/v1/events" | "/api/v1/events/stream") => Some(Action::ReadEveryEvent),
         ("get", "/api/v1/exports/audit-trail.csv") => Some(Action::ExportEveryProject),

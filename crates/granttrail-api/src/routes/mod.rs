@@ -34,6 +34,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(feed::audit_export))
         .routes(routes!(commands::extend_period))
         .routes(routes!(commands::record_midterm_evaluation))
+        .routes(routes!(commands::record_correction))
         .routes(routes!(commands::submit_self_report))
         .routes(routes!(commands::review_self_report))
         .routes(routes!(commands::record_site_visit))

@@ -164,6 +164,24 @@ pub struct Money {
     pub changes: Vec<String>,
 }
 
+/// One correction, as the 更正说明 section lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CorrectionLine {
+    /// Date the correction was decided.
+    pub corrected_on: String,
+    /// What was corrected, in words: the event and its field.
+    pub what: String,
+    /// The value before, as recorded.
+    pub previous: String,
+    /// The corrected value.
+    pub value: String,
+    /// Why.
+    pub reason: String,
+    /// The version of the correction in the history.
+    pub version: u64,
+}
+
 /// Who signs the report, and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -294,6 +312,8 @@ pub struct Report {
     pub finalized_on: Option<String>,
     /// Approver, once final.
     pub approved_by: Option<String>,
+    /// Every correction recorded (更正说明), oldest first.
+    pub corrections: Vec<CorrectionLine>,
     /// The signature block.
     pub signature: Signature,
     /// The version line.
@@ -479,7 +499,7 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
     Ok(Report {
         lang,
         is_final: finalized.is_some(),
-        revision: draft.revision,
+        revision: p.report_revision().unwrap_or(draft.revision),
         heading: lang.pick(
             &format!("《{}》结项评估报告", p.title),
             &format!("Closing evaluation report: {}", p.title),
@@ -594,6 +614,18 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
         passed,
         finalized_on: finalized.as_ref().map(|f| f.finalized_on.to_string()),
         approved_by: finalized.as_ref().map(|f| f.approved_by.clone()),
+        corrections: p
+            .corrections
+            .iter()
+            .map(|c| CorrectionLine {
+                corrected_on: c.corrected_on.to_string(),
+                what: correction_subject(&c.target_type, c.target_version, &c.field, lang),
+                previous: value_text(&c.previous, lang),
+                value: value_text(&c.value, lang),
+                reason: c.reason.clone(),
+                version: c.version,
+            })
+            .collect(),
         signature: Signature {
             evaluators,
             approver: finalized.as_ref().map(|f| f.approved_by.clone()),
@@ -674,6 +706,47 @@ fn money_of(p: &Project, original_source: &str, lang: Lang) -> Money {
     }
 }
 
+/// A corrected value as text: strings as they are, lists joined, nothing
+/// as "—".
+fn value_text(value: &serde_json::Value, lang: Lang) -> String {
+    match value {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|item| value_text(item, lang))
+            .collect::<Vec<_>>()
+            .join(&lang.pick("；", "; ")),
+        other => other.to_string(),
+    }
+}
+
+/// "第3版（提交结项报告）的 /completed_on", in words.
+fn correction_subject(event_type: &str, version: u64, field: &str, lang: Lang) -> String {
+    let event = granttrail_domain::EventType::parse(event_type);
+    let name = |zh: &str, en: &str| lang.pick(zh, en);
+    let event_name = match event {
+        Some(granttrail_domain::EventType::ProjectSigned) => name("签约", "signing"),
+        Some(granttrail_domain::EventType::PeriodExtended) => name("延期变更", "extension"),
+        Some(granttrail_domain::EventType::MidtermEvaluated) => {
+            name("中期评估", "mid-term evaluation")
+        }
+        Some(granttrail_domain::EventType::SelfReportSubmitted) => name("结项报告", "self-report"),
+        Some(granttrail_domain::EventType::SelfReportReviewed) => name("审查", "review"),
+        Some(granttrail_domain::EventType::SiteVisited) => name("现场评估", "site visit"),
+        Some(granttrail_domain::EventType::EvaluationDrafted) => name("评估报告初稿", "draft"),
+        Some(granttrail_domain::EventType::EvaluationFinalized) => {
+            name("正式评估报告", "final report")
+        }
+        Some(granttrail_domain::EventType::CorrectionRecorded) => name("更正", "correction"),
+        None => event_type.to_owned(),
+    };
+    lang.pick(
+        &format!("第{version}版（{event_name}）的 {field}"),
+        &format!("{field} of version {version} ({event_name})"),
+    )
+}
+
 fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
     match event {
         ProjectEvent::ProjectSigned(_) => lang.pick("签约", "signed"),
@@ -682,6 +755,7 @@ fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
             &format!("extended to {}", e.new_end),
         ),
         ProjectEvent::MidtermEvaluated(_) => lang.pick("中期评估", "mid-term evaluation"),
+        ProjectEvent::CorrectionRecorded(_) => lang.pick("更正", "correction"),
         ProjectEvent::SelfReportSubmitted(_) => lang.pick("提交结项报告", "self-report submitted"),
         ProjectEvent::SelfReportReviewed(r) => match r.outcome {
             ReviewOutcome::Accepted => lang.pick("审查通过", "self-report accepted"),

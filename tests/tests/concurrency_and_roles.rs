@@ -91,6 +91,9 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/api/v1/tokens", [201, 403, 403, 403, 403]),
     ("GET", "/api/v1/tokens", [200, 403, 403, 403, 403]),
     ("DELETE", "/api/v1/tokens/{absent}", [404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/users", [201, 403, 403, 403, 403]),
+    ("GET", "/api/v1/users", [200, 403, 403, 403, 403]),
+    ("POST", "/api/v1/users/{absent}/disable", [404, 403, 403, 403, 403]),
     ("GET", "/api/v1/openapi.json", [200, 200, 200, 200, 200]),
     ("GET", "/healthz", [200, 200, 200, 200, 200]),
     ("GET", "/readyz", [200, 200, 200, 200, 200]),
@@ -111,6 +114,8 @@ fn body_for(path: &str) -> serde_json::Value {
             sign
         }
         "/api/v1/tokens" => json!({"name": "made in the table", "role": "auditor"}),
+        "/api/v1/users" => json!({"id": "made-in-the-table", "name": "表中用户"}),
+        "/api/v1/users/{absent}/disable" => json!({}),
         _ => commands
             .iter()
             .find(|(route, _)| *route == suffix)
@@ -326,6 +331,9 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/v1/projects/{id}/corrections"),
         ("post", "/api/v1/tokens"),
         ("get", "/api/v1/tokens"),
+        ("post", "/api/v1/users"),
+        ("get", "/api/v1/users"),
+        ("post", "/api/v1/users/{id}/disable"),
         ("delete", "/api/v1/tokens/{id}"),
         ("get", "/api/v1/openapi.json"),
         ("get", "/healthz"),

@@ -66,6 +66,8 @@ pub(crate) struct ConsistencyProof {
 pub(crate) struct IssuedTokenBody {
     /// The token's public id.
     pub id: Uuid,
+    /// The user it belongs to.
+    pub user_id: String,
     /// Who holds it.
     pub name: String,
     /// What it may do.
@@ -84,6 +86,7 @@ impl IssuedTokenBody {
     pub(crate) fn new(record: &TokenRecord, secret: String) -> Self {
         IssuedTokenBody {
             id: record.id,
+            user_id: record.user_id.clone(),
             name: record.name.clone(),
             role: record.role,
             org_id: record.org_id.clone(),

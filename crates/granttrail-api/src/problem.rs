@@ -205,6 +205,13 @@ impl From<AppError> for Problem {
     fn from(error: AppError) -> Problem {
         match error {
             AppError::NotFound => Problem::not_found(),
+            AppError::UserExists { id } => Problem::new(
+                StatusCode::CONFLICT,
+                "user-exists",
+                "User exists",
+                format!("a user with id '{id}' already exists"),
+            )
+            .with("user_id", Value::String(id)),
             AppError::NotYetExisting {
                 point,
                 first_date,

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use granttrail_store::{Actor, Role, TokenRecord, now_micros};
+use granttrail_store::{Actor, Role, TokenRecord, UserRecord, now_micros};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -18,6 +18,7 @@ use crate::{App, AppError};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     id: String,
+    user_id: String,
     name: String,
     org_id: Option<String>,
     via: Via,
@@ -34,11 +35,12 @@ enum Via {
 }
 
 impl Caller {
-    /// The caller behind a token.
-    pub fn from_token(token: &TokenRecord) -> Caller {
+    /// The caller behind a token: its user acts, with the token's role.
+    pub fn from_token(token: &TokenRecord, user: &UserRecord) -> Caller {
         Caller {
             id: token.id.to_string(),
-            name: token.name.clone(),
+            user_id: user.id.clone(),
+            name: user.name.clone(),
             org_id: token.org_id.clone(),
             via: Via::Token(token.role),
         }
@@ -50,6 +52,7 @@ impl Caller {
     pub fn operator(name: &str) -> Caller {
         Caller {
             id: "operator".to_owned(),
+            user_id: "operator".to_owned(),
             name: name.to_owned(),
             org_id: None,
             via: Via::Terminal,
@@ -61,6 +64,7 @@ impl Caller {
     pub(crate) fn for_tests(id: &str, role: Role, org_id: Option<&str>) -> Caller {
         Caller {
             id: id.to_owned(),
+            user_id: id.to_owned(),
             name: id.to_owned(),
             org_id: org_id.map(str::to_owned),
             via: Via::Token(role),
@@ -81,6 +85,17 @@ impl Caller {
         &self.id
     }
 
+    /// The user acting (`operator` at the terminal): the actor id of the
+    /// events the caller causes, and whom the four-eyes rules compare.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The user's display name.
+    pub fn user_name(&self) -> &str {
+        &self.name
+    }
+
     /// The executor's organisation, if any.
     pub fn org_id(&self) -> Option<&str> {
         self.org_id.as_deref()
@@ -89,7 +104,7 @@ impl Caller {
     /// Who is recorded on the events the caller causes.
     pub fn actor(&self) -> Actor {
         Actor {
-            id: self.id.clone(),
+            id: self.user_id.clone(),
             name: self.name.clone(),
             role: match self.via {
                 Via::Token(role) => role.as_str(),
@@ -140,8 +155,9 @@ fn is_org_id(org: &str) -> bool {
 }
 
 impl App {
-    /// Creates a token. Executors must name their organisation; other
-    /// roles must not.
+    /// Creates a token, and a user of its own named like it (one user per
+    /// token, as tokens made before users existed were migrated).
+    /// Executors must name their organisation; other roles must not.
     pub async fn create_token(
         &self,
         caller: &Caller,
@@ -150,7 +166,58 @@ impl App {
         org_id: Option<&str>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<IssuedToken, AppError> {
+        self.create_token_for(caller, None, name, role, org_id, expires_at)
+            .await
+    }
+
+    /// Creates a token for an existing user (`user`), or for a new user of
+    /// its own when `user` is `None`. A user's token takes the user's
+    /// organisation; an executor token needs one.
+    pub async fn create_token_for(
+        &self,
+        caller: &Caller,
+        user: Option<&str>,
+        name: &str,
+        role: Role,
+        org_id: Option<&str>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<IssuedToken, AppError> {
         permits(caller, Action::ManageTokens)?;
+        let owner = match user {
+            None => None,
+            Some(id) => match self.tokens.find_user(id).await? {
+                Some(found) if found.disabled_at.is_none() => Some(found),
+                Some(_) => {
+                    return Err(AppError::BadParameter {
+                        parameter: "user".to_owned(),
+                        message: format!("user '{id}' is disabled"),
+                    });
+                }
+                None => {
+                    return Err(AppError::BadParameter {
+                        parameter: "user".to_owned(),
+                        message: format!(
+                            "there is no user '{id}'; add it first (granttrail user add)"
+                        ),
+                    });
+                }
+            },
+        };
+        let org_id = match (&owner, org_id.map(str::trim).filter(|o| !o.is_empty())) {
+            (Some(owner), Some(given)) if owner.org_id.as_deref() != Some(given) => {
+                return Err(AppError::BadParameter {
+                    parameter: "org_id".to_owned(),
+                    message: format!(
+                        "user '{}' belongs to {}, not {given}",
+                        owner.id,
+                        owner.org_id.as_deref().unwrap_or("no organisation")
+                    ),
+                });
+            }
+            (Some(owner), _) if role == Role::Executor => owner.org_id.clone(),
+            (_, given) => given.map(str::to_owned),
+        };
+        let org_id = org_id.as_deref();
         let name = name.trim();
         let bad = |message: &str| AppError::BadParameter {
             parameter: "token".to_owned(),
@@ -193,8 +260,24 @@ impl App {
             });
         }
         let secret = format!("gt_{}", hex::encode(rand::random::<[u8; 32]>()));
+        let id = Uuid::now_v7();
+        let user_id = match owner {
+            Some(owner) => owner.id,
+            None => {
+                let user = UserRecord {
+                    id: id.to_string(),
+                    name: name.to_owned(),
+                    org_id: org_id.map(str::to_owned),
+                    created_at: now_micros(),
+                    disabled_at: None,
+                };
+                self.tokens.create_user(&user).await?;
+                user.id
+            }
+        };
         let record = TokenRecord {
-            id: Uuid::now_v7(),
+            id,
+            user_id,
             name: name.to_owned(),
             role,
             org_id: org_id.map(str::to_owned),
@@ -260,7 +343,19 @@ impl App {
             tracing::info!(target: "granttrail::audit", token_id = %token.id, reason, "token refused");
             return Err(AppError::Unauthenticated);
         }
-        let caller = Caller::from_token(&token);
+        let user = match self.tokens.find_user(&token.user_id).await? {
+            Some(user) if user.disabled_at.is_none() => user,
+            found => {
+                let reason = if found.is_some() {
+                    "user disabled"
+                } else {
+                    "no such user"
+                };
+                tracing::info!(target: "granttrail::audit", token_id = %token.id, user_id = token.user_id, reason, "token refused");
+                return Err(AppError::Unauthenticated);
+            }
+        };
+        let caller = Caller::from_token(&token, &user);
         self.token_cache
             .put(hash, token.id, caller.clone(), token.expires_at);
         Ok(caller)
@@ -342,6 +437,12 @@ impl TokenCache {
             entries.retain(|_, entry| entry.id != id);
         }
     }
+
+    pub(crate) fn forget_user(&self, user_id: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, entry| entry.caller.user_id != user_id);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -368,6 +469,7 @@ mod tests {
         let issued = IssuedToken {
             record: TokenRecord {
                 id: Uuid::nil(),
+                user_id: "clerk".into(),
                 name: "clerk".into(),
                 role: Role::Staff,
                 org_id: None,

@@ -47,6 +47,12 @@ pub enum AppError {
         /// The code.
         code: String,
     },
+    /// A user with this id already exists.
+    #[error("a user with id '{id}' already exists")]
+    UserExists {
+        /// The id.
+        id: String,
+    },
     /// No evaluation draft exists yet, so there is no report.
     #[error("the evaluation report has not been drafted yet")]
     ReportNotReady,

@@ -28,6 +28,7 @@ mod reads;
 mod sessions;
 mod state_cache;
 mod transparency;
+mod users;
 
 use std::sync::Arc;
 

@@ -37,15 +37,18 @@ impl App {
     /// Reads the whole global log in position order and checks what no
     /// single stream's chain can: positions leave no gap (where the store
     /// assigns them densely), `recorded_at` never decreases, every actor
-    /// is a known token (or the operator's CLI), and every event decodes.
+    /// is a known user (or the operator's CLI), and every event decodes.
     pub async fn verify_log(&self) -> Result<LogReport, AppError> {
-        let actors: HashSet<String> = self
+        // Actors are users; events recorded before users existed name the
+        // token, whose migrated user has the same id.
+        let mut actors: HashSet<String> = self
             .tokens
             .list_tokens()
             .await?
             .into_iter()
             .map(|t| t.id.to_string())
             .collect();
+        actors.extend(self.tokens.list_users().await?.into_iter().map(|u| u.id));
         let dense = self.store.positions_are_dense();
         let mut report = LogReport::default();
         let mut after = 0i64;
@@ -93,7 +96,7 @@ impl App {
                 }
                 if event.actor.id != "operator" && !actors.contains(&event.actor.id) {
                     report.find(format!(
-                        "position {at} names actor '{}', which is no token this database issued",
+                        "position {at} names actor '{}', which is no user or token of this database",
                         event.actor.id
                     ));
                 }

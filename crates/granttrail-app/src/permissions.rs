@@ -28,6 +28,8 @@ pub enum Action {
     ReadLog,
     /// Create, list and revoke tokens.
     ManageTokens,
+    /// Add, list and disable users.
+    ManageUsers,
 }
 
 impl Action {
@@ -43,6 +45,7 @@ impl Action {
             }
             Action::ReadLog => "read the transparency log".into(),
             Action::ManageTokens => "manage tokens".into(),
+            Action::ManageUsers => "manage users".into(),
         }
     }
 }
@@ -52,12 +55,15 @@ pub fn role_permits(role: Role, action: Action) -> bool {
     use Action::*;
     match (role, action) {
         (Role::Admin, _) => true,
-        (Role::Staff, ManageTokens) => false,
+        (Role::Staff, ManageTokens | ManageUsers) => false,
         (Role::Staff, _) => true,
-        (Role::Auditor, Command(_) | ManageTokens) => false,
+        (Role::Auditor, Command(_) | ManageTokens | ManageUsers) => false,
         (Role::Auditor, _) => true,
         (Role::Executor, Command(CommandKind::SubmitSelfReport)) => true,
-        (Role::Executor, Command(_) | ReadEveryEvent | ExportEveryProject | ManageTokens) => false,
+        (
+            Role::Executor,
+            Command(_) | ReadEveryEvent | ExportEveryProject | ManageTokens | ManageUsers,
+        ) => false,
         (Role::Executor, ReadProject | ListProjects | ReadLog) => true,
     }
 }

@@ -88,11 +88,20 @@ impl App {
         } else {
             None
         };
+        let user = self.tokens.find_user(&token.user_id).await?;
+        let refused = refused.or(match &user {
+            Some(user) if user.disabled_at.is_none() => None,
+            Some(_) => Some("user disabled"),
+            None => Some("no such user"),
+        });
         if let Some(reason) = refused {
             tracing::info!(target: "granttrail::audit", session_id = %session.id, reason, "session refused");
             return Err(AppError::Unauthenticated);
         }
-        Ok((Caller::from_token(&token), session))
+        let Some(user) = user else {
+            return Err(AppError::Unauthenticated);
+        };
+        Ok((Caller::from_token(&token, &user), session))
     }
 
     /// Ends a session (sign-out); ending one that already ended is fine.

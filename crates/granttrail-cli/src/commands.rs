@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::evidence;
 use crate::settings::Settings;
 use crate::wiring;
-use crate::{Command, TokenAction};
+use crate::{Command, TokenAction, UserAction};
 
 /// Runs one subcommand; `Err` carries the message for stderr.
 pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, String> {
@@ -48,6 +48,9 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
         | Command::Import { .. }
         | Command::Token {
             action: TokenAction::Create { .. },
+        }
+        | Command::User {
+            action: UserAction::Add { .. },
         } => wiring::Opening::CreateIfMissing,
         _ => wiring::Opening::MustExist,
     };
@@ -78,6 +81,7 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
     match command {
         Command::Serve { .. } => serve(app, metrics, &settings).await,
         Command::Token { action } => token(&app, action, &settings).await,
+        Command::User { action } => crate::users::user(&app, action).await,
         Command::Import { file } => import(&app, &file).await,
         Command::Replay {
             project_id,
@@ -230,6 +234,7 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
             name,
             org,
             expires_at,
+            user,
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 format!("'{role}' is not a role (admin, staff, auditor, executor)")
@@ -242,7 +247,14 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
                 })
                 .transpose()?;
             let issued = app
-                .create_token(&operator, &name, role, org.as_deref(), expires_at)
+                .create_token_for(
+                    &operator,
+                    user.as_deref(),
+                    &name,
+                    role,
+                    org.as_deref(),
+                    expires_at,
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", issued.secret);
@@ -261,8 +273,9 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
                 .map_err(|e| e.to_string())?
             {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     token.id,
+                    token.user_id,
                     token.role.as_str(),
                     token.org_id.as_deref().unwrap_or("-"),
                     token.name,

@@ -10,6 +10,7 @@
 mod commands;
 mod evidence;
 mod settings;
+mod users;
 mod wiring;
 
 use std::path::PathBuf;
@@ -51,6 +52,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Manage users: the people behind tokens, recorded as the actors.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Replay a fixture of commands (such as the seed project) through the
     /// same command path as the API, as the operator.
@@ -144,6 +150,30 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Add a user.
+    Add {
+        /// Stable id (ASCII letters, digits, '_', '-', '.'), recorded as
+        /// the actor of everything the user does.
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The user's organisation (an executing organisation's staff).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Disable a user: their tokens and sessions stop working.
+    Disable {
+        /// The user id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum TokenAction {
     /// Create a token and print it (and nothing else).
     Create {
@@ -160,6 +190,10 @@ enum TokenAction {
         /// 2027-06-30T00:00:00Z); without it, it works until revoked.
         #[arg(long)]
         expires_at: Option<String>,
+        /// The user it belongs to (`granttrail user add`); without it, a
+        /// new user named like the token is made for it.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// List tokens (never their secrets).
     List,

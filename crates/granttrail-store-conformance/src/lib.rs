@@ -27,7 +27,10 @@ pub use projections::{
     an_append_moves_its_project_row_forward_only, checkpoint_steps_have_one_winner,
     the_list_is_searched_by_text_and_signing_date,
 };
-pub use sessions::a_session_reads_back_with_its_token_until_it_ends;
+pub use sessions::{
+    a_session_reads_back_with_its_token_until_it_ends,
+    a_user_is_added_once_found_listed_and_disabled_once,
+};
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh
 /// store made by `$fresh`: an async expression yielding `(Arc<S>, guard)`,
@@ -55,7 +58,8 @@ macro_rules! store_conformance_tests {
             an_append_moves_its_project_row_forward_only,
             recorded_at_never_goes_back_along_the_log,
             the_list_is_searched_by_text_and_signing_date,
-            a_session_reads_back_with_its_token_until_it_ends
+            a_session_reads_back_with_its_token_until_it_ends,
+            a_user_is_added_once_found_listed_and_disabled_once
         );
     };
     (@each $fresh:expr; $($name:ident),*) => {

@@ -2,24 +2,21 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use granttrail_store::{SessionRecord, StoreError, TokenRecord, TokenStore, format_instant};
+use granttrail_store::{
+    SessionRecord, StoreError, TOKEN_COLUMNS, TokenRecord, TokenStore, USER_COLUMNS, UserColumns,
+    UserRecord, format_instant,
+};
 use granttrail_store_sqlx::{SESSION_WITH_TOKEN_COLUMNS, SessionWithTokenRow, session_from_row};
 use uuid::Uuid;
 
 use crate::{SqliteStore, unavailable};
 
-macro_rules! token_columns {
-    () => {
-        "id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at"
-    };
-}
-
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at, expires_at, user_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .bind(token.id)
         .bind(&token.name)
@@ -28,6 +25,7 @@ impl TokenStore for SqliteStore {
         .bind(&token.secret_hash)
         .bind(format_instant(&token.created_at))
         .bind(token.expires_at.as_ref().map(format_instant))
+        .bind(&token.user_id)
         .execute(self.pool())
         .await
         .map_err(unavailable)?;
@@ -35,29 +33,23 @@ impl TokenStore for SqliteStore {
     }
 
     async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            token_columns!(),
-            " FROM tokens WHERE secret_hash = ?1"
-        );
-        let row: Option<granttrail_store::TokenColumns> = sqlx::query_as(sql)
-            .bind(secret_hash)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(unavailable)?;
+        let row: Option<granttrail_store::TokenColumns> = sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE secret_hash = ?1"),
+        ))
+        .bind(secret_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(unavailable)?;
         row.map(TokenRecord::from_row).transpose()
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            token_columns!(),
-            " FROM tokens ORDER BY created_at DESC, id"
-        );
-        let rows: Vec<granttrail_store::TokenColumns> = sqlx::query_as(sql)
-            .fetch_all(self.pool())
-            .await
-            .map_err(unavailable)?;
+        let rows: Vec<granttrail_store::TokenColumns> = sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at DESC, id"),
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
         rows.into_iter().map(TokenRecord::from_row).collect()
     }
 
@@ -106,6 +98,53 @@ impl TokenStore for SqliteStore {
     async fn end_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let done =
             sqlx::query("UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(format_instant(&at))
+                .execute(self.pool())
+                .await
+                .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_user(&self, user: &UserRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO users (id, name, org_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&user.id)
+        .bind(&user.name)
+        .bind(&user.org_id)
+        .bind(format_instant(&user.created_at))
+        .execute(self.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn find_user(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = ?1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(unavailable)?;
+        row.map(UserRecord::from_row).transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let rows: Vec<UserColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id"
+        )))
+        .fetch_all(self.pool())
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter().map(UserRecord::from_row).collect()
+    }
+
+    async fn disable_user(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL")
                 .bind(id)
                 .bind(format_instant(&at))
                 .execute(self.pool())

@@ -47,7 +47,10 @@ pub use log::{
 pub use projection::{
     CheckpointStep, PROJECT_LIST, ProjectFilter, ProjectRow, ProjectionStore, Saved,
 };
-pub use token::{Role, SessionColumns, SessionRecord, TokenColumns, TokenRecord, TokenStore};
+pub use token::{
+    Role, SessionColumns, SessionRecord, TOKEN_COLUMNS, TokenColumns, TokenRecord, TokenStore,
+    USER_COLUMNS, UserColumns, UserRecord,
+};
 
 /// The event store. Every method is safe to call from many tasks at once.
 #[async_trait]

@@ -42,12 +42,62 @@ impl Role {
     }
 }
 
+/// A person (or system) who acts: tokens belong to users, and every
+/// event's actor is the user behind the token that caused it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserRecord {
+    /// Stable id, recorded as the actor id of every event the user causes
+    /// (letters, digits, `_-.`; a user migrated from a token keeps the
+    /// token's id).
+    pub id: String,
+    /// Display name, as printed in audit trails and reports.
+    pub name: String,
+    /// The user's organisation, if any (an executing organisation's staff).
+    pub org_id: Option<String>,
+    /// When the user was added.
+    pub created_at: DateTime<Utc>,
+    /// When the user was disabled; a disabled user's tokens and sessions
+    /// authenticate nobody.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A user row as both sqlx backends read it: id, name, org_id,
+/// created_at, disabled_at (instants as RFC 3339 text).
+pub type UserColumns = (String, String, Option<String>, String, Option<String>);
+
+/// The columns of [`UserColumns`], in order.
+pub const USER_COLUMNS: &str = "id, name, org_id, created_at, disabled_at";
+
+impl UserRecord {
+    /// A record from a [`UserColumns`] row.
+    pub fn from_row(row: UserColumns) -> Result<UserRecord, StoreError> {
+        let (id, name, org_id, created_at, disabled_at) = row;
+        let instant = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    StoreError::corrupt_row("users", id.clone(), format!("a bad instant: {e}"))
+                })
+        };
+        Ok(UserRecord {
+            created_at: instant(&created_at)?,
+            disabled_at: disabled_at.as_deref().map(instant).transpose()?,
+            id,
+            name,
+            org_id,
+        })
+    }
+}
+
 /// A token as stored: never the secret itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRecord {
-    /// Public id, shown in listings and recorded as the actor id.
+    /// Public id, shown in listings and keyed by idempotency records.
     pub id: Uuid,
+    /// The user it belongs to.
+    pub user_id: String,
     /// Who or what holds it.
     pub name: String,
     /// What it may do.
@@ -142,11 +192,19 @@ pub trait TokenStore: Send + Sync + 'static {
     ) -> Result<Option<(SessionRecord, TokenRecord)>, StoreError>;
     /// Ends a session; `false` if there was no such live session.
     async fn end_session(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Stores a new user; `false` if the id is taken.
+    async fn create_user(&self, user: &UserRecord) -> Result<bool, StoreError>;
+    /// The user with this id, enabled or disabled.
+    async fn find_user(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Every user, oldest first.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// Disables a user; `false` if there was no such enabled user.
+    async fn disable_user(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// A token row as both sqlx backends read it: id, name, role, org_id,
-/// secret_hash, created_at, revoked_at, expires_at (instants as RFC 3339
-/// text).
+/// secret_hash, created_at, revoked_at, expires_at, user_id (instants as
+/// RFC 3339 text).
 pub type TokenColumns = (
     Uuid,
     String,
@@ -156,12 +214,18 @@ pub type TokenColumns = (
     String,
     Option<String>,
     Option<String>,
+    String,
 );
+
+/// The columns of [`TokenColumns`], in order.
+pub const TOKEN_COLUMNS: &str =
+    "id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at, user_id";
 
 impl TokenRecord {
     /// A record from a [`TokenColumns`] row.
     pub fn from_row(row: TokenColumns) -> Result<TokenRecord, StoreError> {
-        let (id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at) = row;
+        let (id, name, role, org_id, secret_hash, created_at, revoked_at, expires_at, user_id) =
+            row;
         let instant = |text: &str| {
             DateTime::parse_from_rfc3339(text)
                 .map(|t| t.with_timezone(&Utc))
@@ -171,6 +235,7 @@ impl TokenRecord {
         };
         Ok(TokenRecord {
             id,
+            user_id,
             name,
             role: Role::parse(&role).ok_or_else(|| {
                 StoreError::corrupt_row("tokens", id.to_string(), format!("unknown role '{role}'"))

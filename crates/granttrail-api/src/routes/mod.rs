@@ -9,6 +9,7 @@ mod ops;
 mod reads;
 mod reports;
 mod tokens;
+mod users;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -46,6 +47,8 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(log::consistency))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(users::add_user, users::list_users))
+        .routes(routes!(users::disable_user))
         .routes(routes!(ops::openapi_json))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -30,6 +30,10 @@ pub(super) struct NewToken {
     /// RFC 3339; the token authenticates nobody from then on.
     #[serde(default)]
     expires_at: Option<String>,
+    /// The user it belongs to (see `/api/v1/users`); without one, a new
+    /// user named like the token is made for it.
+    #[serde(default)]
+    user: Option<String>,
 }
 
 /// Create a token; the secret is in this response only.
@@ -73,8 +77,9 @@ pub(super) async fn create_token(
         .transpose()?;
     let issued = state
         .app
-        .create_token(
+        .create_token_for(
             &caller,
+            request.user.as_deref(),
             &request.name,
             role,
             request.org_id.as_deref(),

@@ -102,6 +102,7 @@ async fn the_report_exists_from_the_first_draft_in_every_language_and_format() {
     let finalize = seed_commands()[7].1.clone();
     assert_eq!(
         staff
+            .colleague()
             .post(
                 &format!("/api/v1/projects/{id}/finalization"),
                 &finalize,

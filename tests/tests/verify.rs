@@ -96,7 +96,7 @@ async fn a_forged_insert_is_named_by_the_whole_log_check() {
     assert!(!cli.status.success());
     let out = String::from_utf8(cli.stdout).unwrap();
     assert!(
-        out.contains("names actor 'forger', which is no token"),
+        out.contains("names actor 'forger', which is no user or token"),
         "{out}"
     );
     assert!(out.contains("BROKEN log:"), "{out}");

@@ -486,3 +486,30 @@ async fn the_session_cookie_is_secure_behind_a_tls_proxy() {
         .expect("a session cookie");
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
+
+#[tokio::test]
+async fn the_drafts_author_is_told_in_the_form_that_someone_else_must_finalize() {
+    let server = Server::start();
+    let (staff, id) = granttrail_e2e::seed_project_through(&server, 7).await;
+    let browser = browser();
+    // The staff token that wrote both drafts signs in to finalize.
+    let csrf = sign_in(&server, &browser, staff.token()).await;
+    let finalize = vec![
+        ("csrf", csrf),
+        ("version", "7".to_owned()),
+        ("idempotency_key", uuid::Uuid::now_v7().to_string()),
+        ("finalized_on", "2023-02-28".to_owned()),
+        ("approved_by", "成都市金堂社区发展基金会".to_owned()),
+    ];
+    let refused = browser
+        .post(server.url(&format!("/ui/projects/{id}/commands/finalize")))
+        .header("accept-language", "zh-CN")
+        .form(&finalize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("双人复核"), "{text}");
+    assert_eq!(version_of(&staff, &id).await, 7, "nothing was written");
+}

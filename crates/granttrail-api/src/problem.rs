@@ -259,6 +259,18 @@ impl From<AppError> for Problem {
                     .with("stage", stage.into())
                     .with("allowed", Value::Array(allowed))
             }
+            AppError::Rejected(Rejection::FourEyes {
+                rule,
+                author,
+                actor,
+                message,
+            }) => {
+                let person = |p: granttrail_domain::Person| serde_json::json!({"id": p.id, "name": p.name});
+                Problem::new(StatusCode::FORBIDDEN, "four-eyes", "Four eyes required", message)
+                    .with("rule", Value::from(rule))
+                    .with("author", person(author))
+                    .with("actor", person(actor))
+            }
             AppError::Rejected(Rejection::ProjectNotFound) => Problem::not_found(),
             AppError::Rejected(Rejection::ProjectAlreadyExists) => Problem::new(
                 StatusCode::CONFLICT,

@@ -101,6 +101,22 @@ impl Caller {
         self.org_id.as_deref()
     }
 
+    /// The person the four-eyes rules compare, recorded as the author of
+    /// self-reports, drafts and finalizations.
+    pub fn person(&self) -> granttrail_domain::Person {
+        granttrail_domain::Person {
+            id: self.user_id.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// Whether the caller is the operator at the terminal: an import
+    /// replays history decided elsewhere, so the four-eyes rules, which
+    /// judge people at the moment they act, do not apply to it.
+    pub fn is_operator(&self) -> bool {
+        self.via == Via::Terminal
+    }
+
     /// Who is recorded on the events the caller causes.
     pub fn actor(&self) -> Actor {
         Actor {

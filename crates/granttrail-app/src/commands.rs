@@ -1,6 +1,6 @@
 //! Running a command: the one path shared by the API and `granttrail import`.
 
-use granttrail_domain::{Command, CommandKind, Project, decide_on, evolve};
+use granttrail_domain::{Command, CommandKind, FourEyes, Project, decide_as, evolve};
 use granttrail_projections::{PointInTime, ProjectView, state_at};
 use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, NewEvent, StreamBound,
@@ -110,7 +110,18 @@ impl App {
                 Some(_) => {}
             }
         }
-        let events = decide_on(state.as_ref(), &request.command, self.today())?;
+        let four_eyes = if caller.is_operator() {
+            FourEyes::Off
+        } else {
+            self.four_eyes
+        };
+        let events = decide_as(
+            state.as_ref(),
+            &request.command,
+            self.today(),
+            &caller.person(),
+            four_eyes,
+        )?;
         let mut next: Option<Project> = state.clone();
         for event in &events {
             next = Some(evolve(next, event).map_err(|e| {

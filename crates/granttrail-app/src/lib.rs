@@ -32,7 +32,7 @@ mod users;
 
 use std::sync::Arc;
 
-use granttrail_domain::BusinessDate;
+use granttrail_domain::{BusinessDate, FourEyes};
 use granttrail_store::{EventStore, ProjectionStore, TokenStore};
 use tokio::sync::{Mutex, watch};
 
@@ -85,6 +85,8 @@ pub struct App {
     log_lock: Arc<Mutex<()>>,
     /// Current states of recently used projects, by head version.
     states: Arc<state_cache::StateCache>,
+    /// Whether the four-eyes rules apply to token callers.
+    four_eyes: FourEyes,
 }
 
 impl App {
@@ -121,7 +123,15 @@ impl App {
             log_origin: DEFAULT_LOG_ORIGIN.to_owned(),
             log_lock: Arc::new(Mutex::new(())),
             states: Arc::new(state_cache::StateCache::new(state_cache::CAPACITY)),
+            four_eyes: FourEyes::Required,
         }
+    }
+
+    /// Turns the four-eyes rules on (the default) or off (the `four_eyes`
+    /// setting).
+    pub fn with_four_eyes(mut self, four_eyes: FourEyes) -> App {
+        self.four_eyes = four_eyes;
+        self
     }
 
     /// Keeps the transparency log in `log`, with checkpoints named

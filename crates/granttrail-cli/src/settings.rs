@@ -36,6 +36,10 @@ pub struct Settings {
     /// asked again (a revocation by another process takes effect within
     /// it); 0 asks every time.
     pub token_cache_seconds: u64,
+    /// The four-eyes rules: a draft is finalized, a self-report returned
+    /// and a finalized report corrected by someone other than the person
+    /// whose work it judges.
+    pub four_eyes: bool,
     /// Hours a web-view session lasts after sign-in (never past its
     /// token's own expiry).
     pub session_hours: u64,
@@ -70,6 +74,7 @@ impl std::fmt::Debug for Settings {
             .field("token_cache_seconds", &self.token_cache_seconds)
             .field("session_hours", &self.session_hours)
             .field("session_cookie_secure", &self.session_cookie_secure)
+            .field("four_eyes", &self.four_eyes)
             .field(
                 "header_read_timeout_seconds",
                 &self.header_read_timeout_seconds,
@@ -98,6 +103,7 @@ impl Default for Settings {
             sse_heartbeat_seconds: 15,
             sse_token_recheck_seconds: 5,
             token_cache_seconds: 2,
+            four_eyes: true,
             session_hours: 8,
             session_cookie_secure: false,
             header_read_timeout_seconds: 10,
@@ -148,6 +154,7 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "sse_heartbeat_seconds",
             "sse_token_recheck_seconds",
             "token_cache_seconds",
+            "four_eyes",
             "session_hours",
             "session_cookie_secure",
             "header_read_timeout_seconds",

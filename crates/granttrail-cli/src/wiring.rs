@@ -72,7 +72,8 @@ pub async fn open(
         Ok(
             App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
                 .with_log(Arc::new(store), &settings.log_origin)
-                .with_token_cache_ttl(token_cache_ttl(settings)),
+                .with_token_cache_ttl(token_cache_ttl(settings))
+                .with_four_eyes(four_eyes(settings)),
         )
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let store = granttrail_store_postgres::PostgresStore::open(url)
@@ -83,12 +84,21 @@ pub async fn open(
         Ok(
             App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
                 .with_log(Arc::new(store), &settings.log_origin)
-                .with_token_cache_ttl(token_cache_ttl(settings)),
+                .with_token_cache_ttl(token_cache_ttl(settings))
+                .with_four_eyes(four_eyes(settings)),
         )
     } else {
         Err(format!(
             "'{url}' is not a database URL this build knows (sqlite://PATH)"
         ))
+    }
+}
+
+fn four_eyes(settings: &Settings) -> granttrail_domain::FourEyes {
+    if settings.four_eyes {
+        granttrail_domain::FourEyes::Required
+    } else {
+        granttrail_domain::FourEyes::Off
     }
 }
 

@@ -326,6 +326,7 @@ fn submit_self_report(project: &Project, c: &SubmitSelfReport) -> Result<Project
         actuals,
         extra_outputs,
         summary,
+        submitted_by: None,
     }))
 }
 
@@ -459,5 +460,6 @@ fn finalize_evaluation(
         approved_by,
         revision: draft.revision,
         conclusion: draft.conclusion,
+        finalized_by: None,
     }))
 }

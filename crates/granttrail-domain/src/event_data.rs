@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::BusinessDate;
 use crate::values::{
-    Actual, Conclusion, Executor, ExtraOutput, FinancialCheck, Funding, Indicator, Period,
+    Actual, Conclusion, Executor, ExtraOutput, FinancialCheck, Funding, Indicator, Period, Person,
     ReviewOutcome,
 };
 
@@ -101,6 +101,9 @@ pub struct SelfReportSubmitted {
     pub extra_outputs: Vec<ExtraOutput>,
     /// The executor's own summary.
     pub summary: String,
+    /// Who submitted it (absent on events recorded before users existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<Person>,
 }
 
 /// 审查: the outcome of reviewing the self-report.
@@ -156,6 +159,10 @@ pub struct EvaluationDrafted {
     /// compliant (present only then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
+    /// Who wrote this revision (absent on events recorded before users
+    /// existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drafted_by: Option<Person>,
 }
 
 /// 正式评估报告: the latest draft became the final report.
@@ -171,6 +178,9 @@ pub struct EvaluationFinalized {
     pub revision: u32,
     /// The conclusion of that draft, now final.
     pub conclusion: Conclusion,
+    /// Who finalized it (absent on events recorded before users existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalized_by: Option<Person>,
 }
 
 /// 更正: a recorded fact put right. The corrected event stays as it was
@@ -227,6 +237,7 @@ impl EvaluationDrafted {
             conclusion,
             notes,
             justification,
+            drafted_by: None,
         }
     }
 }

@@ -46,6 +46,7 @@ mod event;
 mod event_data;
 mod event_type;
 mod finance;
+mod four_eyes;
 mod happened;
 mod midterm;
 mod rejection;
@@ -64,6 +65,7 @@ pub use event_data::{
     ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
 };
 pub use event_type::EventType;
+pub use four_eyes::{FourEyes, decide_as};
 pub use happened::decide_on;
 pub use rejection::{FieldError, Rejection};
 pub use state::{
@@ -71,5 +73,5 @@ pub use state::{
 };
 pub use values::{
     Actual, Comparison, Conclusion, Executor, ExtraOutput, FinancialCheck, Funding, Indicator,
-    Period, ReviewOutcome,
+    Period, Person, ReviewOutcome,
 };

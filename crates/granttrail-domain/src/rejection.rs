@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::command::CommandKind;
 use crate::state::Stage;
+use crate::values::Person;
 
 /// One thing wrong with a command's body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -37,6 +38,19 @@ pub enum Rejection {
         stage: Stage,
         /// What that stage accepts.
         allowed: Vec<CommandKind>,
+    },
+    /// A four-eyes rule: this act must come from a different person than
+    /// `author` (see `four_eyes.rs`).
+    #[error("four eyes ({rule}): {message}")]
+    FourEyes {
+        /// The rule's code, e.g. `finalizer-is-not-the-author`.
+        rule: &'static str,
+        /// Whose work the act would judge.
+        author: Person,
+        /// Who tried.
+        actor: Person,
+        /// Both people and the rule, in words.
+        message: String,
     },
     /// The body breaks one or more rules.
     #[error("{} field(s) are invalid: {}", .0.len(), messages(.0))]

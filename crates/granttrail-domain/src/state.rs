@@ -135,6 +135,9 @@ pub struct Finalized {
     /// The report's revision after corrections made since finalization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrected_revision: Option<u32>,
+    /// Who finalized it, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalized_by: Option<crate::values::Person>,
 }
 
 /// A correction as the state shows it: the marker on a corrected value.
@@ -392,6 +395,7 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
                 conclusion: finalized.conclusion,
                 revision: finalized.revision,
                 corrected_revision: None,
+                finalized_by: finalized.finalized_by.clone(),
             });
         }
         ProjectEvent::CorrectionRecorded(correction) => {

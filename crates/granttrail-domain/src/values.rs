@@ -16,6 +16,24 @@ pub struct Executor {
     pub name: String,
 }
 
+/// A person who acted: the user behind a command, as recorded on the
+/// events whose author matters to the four-eyes rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// The user id.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+}
+
+impl std::fmt::Display for Person {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.name, self.id)
+    }
+}
+
 /// A planned period of work, both ends inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -244,6 +244,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Some entries need correcting; see the notes beside them.",
         "部分内容需要更正，请查看字段旁的说明。",
     ),
+    (
+        "four_eyes",
+        "Four eyes: {author} did the work this judges, so someone else must do this.",
+        "双人复核：{author}完成了此项所审核的工作，须由另一人办理。",
+    ),
     ("cmd_sign", "Sign a project", "签约新项目"),
     ("cmd_extend", "Extend the period", "延期变更"),
     (

@@ -104,7 +104,7 @@ macro_rules! command_route {
                    ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
             request_body(content = $body, content_type = "application/json"),
             responses((status = 200, description = "the new state, with its ETag", body = ProjectView, content_type = "application/json"),
-                      (status = 403, description = "forbidden: the role may not send this command"),
+                      (status = 403, description = "forbidden: the role may not send this command; four-eyes: the person whose work it judges may not also finalize, return or correct it"),
                       (status = 404, description = "not-found: no such project, or not the caller's"),
                       (status = 409, description = "invalid-transition"), (status = 412, description = "version-conflict"),
                       (status = 422, description = "validation-failed"), (status = 428, description = "precondition-required")),

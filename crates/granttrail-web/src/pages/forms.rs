@@ -232,6 +232,12 @@ async fn record(
             lang.text("not_allowed_now").to_owned(),
             StatusCode::CONFLICT,
         )),
+        Err(AppError::Rejected(Rejection::FourEyes { author, .. })) => Err(refuse(
+            BTreeMap::new(),
+            lang.text("four_eyes")
+                .replace("{author}", &author.to_string()),
+            StatusCode::FORBIDDEN,
+        )),
         Err(AppError::DuplicateCode { code }) => Err(refuse(
             BTreeMap::from([(
                 "code".to_owned(),

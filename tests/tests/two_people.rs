@@ -56,10 +56,10 @@ async fn two_people_take_a_project_to_its_final_report_with_a_correction() {
     );
     let commands = seed_commands();
     let id = zhang.sign_seed(None).await;
-    step(&zhang, &id, &commands[1].0, &commands[1].1, 1).await;
-    step(&wang, &id, &commands[2].0, &commands[2].1, 2).await;
-    step(&zhang, &id, &commands[3].0, &commands[3].1, 3).await;
-    step(&zhang, &id, &commands[4].0, &commands[4].1, 4).await;
+    step(&zhang, &id, commands[1].0, &commands[1].1, 1).await;
+    step(&wang, &id, commands[2].0, &commands[2].1, 2).await;
+    step(&zhang, &id, commands[3].0, &commands[3].1, 3).await;
+    step(&zhang, &id, commands[4].0, &commands[4].1, 4).await;
     // Li corrects an actual the executor mistyped, before the report.
     let corrected = step(
         &li,
@@ -71,8 +71,8 @@ async fn two_people_take_a_project_to_its_final_report_with_a_correction() {
     )
     .await;
     assert_eq!(corrected["indicators"][0]["actual"], 52);
-    step(&zhang, &id, &commands[5].0, &commands[5].1, 6).await;
-    step(&zhang, &id, &commands[6].0, &commands[6].1, 7).await;
+    step(&zhang, &id, commands[5].0, &commands[5].1, 6).await;
+    step(&zhang, &id, commands[6].0, &commands[6].1, 7).await;
 
     // Zhang wrote the draft: Zhang may not finalize it.
     let own = zhang

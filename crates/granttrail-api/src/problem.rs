@@ -259,12 +259,13 @@ impl From<AppError> for Problem {
                     .with("stage", stage.into())
                     .with("allowed", Value::Array(allowed))
             }
-            AppError::Rejected(Rejection::FourEyes {
-                rule,
-                author,
-                actor,
-                message,
-            }) => {
+            AppError::Rejected(Rejection::FourEyes(refusal)) => {
+                let granttrail_domain::FourEyesRefusal {
+                    rule,
+                    author,
+                    actor,
+                    message,
+                } = *refusal;
                 let person = |p: granttrail_domain::Person| serde_json::json!({"id": p.id, "name": p.name});
                 Problem::new(StatusCode::FORBIDDEN, "four-eyes", "Four eyes required", message)
                     .with("rule", Value::from(rule))

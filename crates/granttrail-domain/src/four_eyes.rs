@@ -16,7 +16,7 @@ use crate::command::Command;
 use crate::date::BusinessDate;
 use crate::event::ProjectEvent;
 use crate::happened::decide_on;
-use crate::rejection::Rejection;
+use crate::rejection::{FourEyesRefusal, Rejection};
 use crate::state::{Project, Stage};
 use crate::values::{Person, ReviewOutcome};
 
@@ -57,11 +57,13 @@ pub fn decide_as(
 
 fn check(project: &Project, command: &Command, by: &Person) -> Result<(), Rejection> {
     let same = |author: &Option<Person>| author.as_ref().filter(|a| a.id == by.id).cloned();
-    let refused = |rule: &'static str, author: Person, message: String| Rejection::FourEyes {
-        rule,
-        author,
-        actor: by.clone(),
-        message,
+    let refused = |rule: &'static str, author: Person, message: String| {
+        Rejection::FourEyes(Box::new(FourEyesRefusal {
+            rule,
+            author,
+            actor: by.clone(),
+            message,
+        }))
     };
     match command {
         Command::FinalizeEvaluation(_) => {

@@ -67,7 +67,7 @@ pub use event_data::{
 pub use event_type::EventType;
 pub use four_eyes::{FourEyes, decide_as};
 pub use happened::decide_on;
-pub use rejection::{FieldError, Rejection};
+pub use rejection::{FieldError, FourEyesRefusal, Rejection};
 pub use state::{
     CorrectionMark, Finalized, HistoryError, IndicatorStatus, Project, Stage, evolve, fold,
 };

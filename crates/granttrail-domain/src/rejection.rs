@@ -40,18 +40,9 @@ pub enum Rejection {
         allowed: Vec<CommandKind>,
     },
     /// A four-eyes rule: this act must come from a different person than
-    /// `author` (see `four_eyes.rs`).
-    #[error("four eyes ({rule}): {message}")]
-    FourEyes {
-        /// The rule's code, e.g. `finalizer-is-not-the-author`.
-        rule: &'static str,
-        /// Whose work the act would judge.
-        author: Person,
-        /// Who tried.
-        actor: Person,
-        /// Both people and the rule, in words.
-        message: String,
-    },
+    /// the author of the work it judges (see `four_eyes.rs`).
+    #[error("four eyes ({}): {}", .0.rule, .0.message)]
+    FourEyes(Box<FourEyesRefusal>),
     /// The body breaks one or more rules.
     #[error("{} field(s) are invalid: {}", .0.len(), messages(.0))]
     Invalid(Vec<FieldError>),
@@ -74,4 +65,17 @@ fn messages(errors: &[FieldError]) -> String {
         .map(|e| format!("{} {}", e.pointer, e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Why a four-eyes rule refused an act.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FourEyesRefusal {
+    /// The rule's code, e.g. `finalizer-is-not-the-author`.
+    pub rule: &'static str,
+    /// Whose work the act would judge.
+    pub author: Person,
+    /// Who tried.
+    pub actor: Person,
+    /// Both people and the rule, in words.
+    pub message: String,
 }

@@ -1,6 +1,8 @@
 //! Corrections (更正) as given / when / then: a wrong fact is put right by
 //! an event of its own, never by editing the one that recorded it.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use granttrail_domain::{CommandKind as K, ProjectEvent, Stage, fold};

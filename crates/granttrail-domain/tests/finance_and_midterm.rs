@@ -1,6 +1,8 @@
 //! The finance-consistency rules and the mid-term evaluation, as given /
 //! when / then.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use granttrail_domain::{CommandKind as K, ProjectEvent, Stage};

@@ -1,6 +1,8 @@
 //! Four eyes as given / when / then: who wrote, submitted or finalized
 //! something may not also finalize, return or correct it.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use granttrail_domain::{
@@ -73,12 +75,13 @@ fn when_by(
 
 fn assert_four_eyes(result: Result<Vec<ProjectEvent>, Rejection>, rule: &str, author: &Person) {
     match result {
-        Err(Rejection::FourEyes {
-            rule: r,
-            author: a,
-            actor,
-            message,
-        }) => {
+        Err(Rejection::FourEyes(refusal)) => {
+            let granttrail_domain::FourEyesRefusal {
+                rule: r,
+                author: a,
+                actor,
+                message,
+            } = *refusal;
             assert_eq!(r, rule);
             assert_eq!(&a, author);
             assert_eq!(&actor, author, "the same person tried");

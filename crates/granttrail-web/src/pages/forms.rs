@@ -232,10 +232,10 @@ async fn record(
             lang.text("not_allowed_now").to_owned(),
             StatusCode::CONFLICT,
         )),
-        Err(AppError::Rejected(Rejection::FourEyes { author, .. })) => Err(refuse(
+        Err(AppError::Rejected(Rejection::FourEyes(refusal))) => Err(refuse(
             BTreeMap::new(),
             lang.text("four_eyes")
-                .replace("{author}", &author.to_string()),
+                .replace("{author}", &refusal.author.to_string()),
             StatusCode::FORBIDDEN,
         )),
         Err(AppError::DuplicateCode { code }) => Err(refuse(

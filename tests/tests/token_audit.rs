@@ -94,9 +94,10 @@ async fn an_expired_token_authenticates_nobody() {
         format!("'{id}'::uuid")
     };
     server.sql(&format!(
-        "INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at, expires_at) \
+        "INSERT INTO users (id, name, created_at) VALUES ('{id}', 'expired', '2020-01-01T00:00:00.000000Z'); \
+         INSERT INTO tokens (id, name, role, org_id, secret_hash, created_at, expires_at, user_id) \
          VALUES ({id_column}, 'expired', 'staff', NULL, '{hash}', '2020-01-01T00:00:00.000000Z', \
-         '2021-01-01T00:00:00.000000Z')"
+         '2021-01-01T00:00:00.000000Z', '{id}')"
     ));
     let expired = Client::new(&server, secret).get("/api/v1/projects").await;
     assert_eq!(expired.status, 401, "{}", expired.text);

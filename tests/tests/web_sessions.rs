@@ -513,3 +513,31 @@ async fn the_drafts_author_is_told_in_the_form_that_someone_else_must_finalize()
     assert!(text.contains("双人复核"), "{text}");
     assert_eq!(version_of(&staff, &id).await, 7, "nothing was written");
 }
+
+#[tokio::test]
+async fn the_project_page_marks_corrected_values_and_lists_mid_term_evaluations() {
+    let server = Server::start();
+    let (staff, id) = granttrail_e2e::seed_project_through(&server, 2).await;
+    let (route, body) = granttrail_e2e::midterm_command();
+    let recorded = staff
+        .post(&format!("/api/v1/projects/{id}{route}"), &body, Some(2))
+        .await;
+    assert_eq!(recorded.status, 200, "{}", recorded.text);
+    let (route, body) = granttrail_e2e::correction_command();
+    let corrected = staff
+        .post(&format!("/api/v1/projects/{id}{route}"), &body, Some(3))
+        .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text);
+    let browser = browser();
+    sign_in(&server, &browser, staff.token()).await;
+    let page = page_text(&browser, &server, &format!("/ui/projects/{id}?lang=zh-CN")).await;
+    assert!(page.contains("<caption>更正说明</caption>"), "{page}");
+    assert!(
+        page.contains("<mark>全龄友好社区自组织培育扶持项目</mark>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("自组织培育的深度和广度不够"),
+        "the mid-term finding"
+    );
+}

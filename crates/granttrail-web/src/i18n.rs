@@ -266,6 +266,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("cmd_draft", "Draft the evaluation report", "起草评估报告"),
     ("cmd_finalize", "Finalize the report", "定稿评估报告"),
     ("cmd_correct", "Correct a recorded fact", "更正已记录的事项"),
+    ("midterm", "Mid-term evaluation", "中期评估"),
+    ("corrections", "Corrections (更正说明)", "更正说明"),
+    ("corrected_field", "Field", "字段"),
+    ("corrected_from", "Recorded as", "原记录"),
+    ("corrected_to", "Corrected to", "更正为"),
+    ("correction_reason", "Reason", "原因"),
     ("f_corrected_on", "Corrected on", "更正日期"),
     (
         "f_corrected_version",

@@ -534,6 +534,7 @@ pub fn route_of(command: &str) -> &'static str {
         "draft" => "/drafts",
         "finalize" => "/finalization",
         "correct" => "/corrections",
+        "release_tranche" => "/tranche-releases",
         other => panic!("unknown fixture command {other}"),
     }
 }

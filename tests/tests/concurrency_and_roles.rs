@@ -80,6 +80,7 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/api/v1/projects/{id}/drafts", [412, 412, 403, 403, 404]),
     ("POST", "/api/v1/projects/{id}/finalization", [412, 412, 403, 403, 404]),
     ("POST", "/api/v1/projects/{id}/corrections", [412, 412, 403, 403, 404]),
+    ("POST", "/api/v1/projects/{id}/tranche-releases", [412, 412, 403, 403, 404]),
     ("GET", "/api/v1/signing-key", [200, 200, 200, 200, 200]),
     ("GET", "/api/v1/events", [200, 200, 200, 403, 403]),
     ("GET", "/api/v1/events/stream", [200, 200, 200, 403, 403]),
@@ -106,6 +107,10 @@ fn body_for(path: &str) -> serde_json::Value {
     let mut commands = seed_commands();
     commands.push(granttrail_e2e::midterm_command());
     commands.push(granttrail_e2e::correction_command());
+    commands.push((
+        "/tranche-releases",
+        json!({"released_on": "2022-05-12", "tranche": 1}),
+    ));
     let suffix = path.trim_start_matches("/api/v1/projects/{id}");
     match path {
         "/api/v1/projects" => {
@@ -329,6 +334,7 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/v1/projects/{id}/drafts"),
         ("post", "/api/v1/projects/{id}/finalization"),
         ("post", "/api/v1/projects/{id}/corrections"),
+        ("post", "/api/v1/projects/{id}/tranche-releases"),
         ("post", "/api/v1/tokens"),
         ("get", "/api/v1/tokens"),
         ("post", "/api/v1/users"),

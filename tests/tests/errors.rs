@@ -98,7 +98,13 @@ async fn every_error_of_the_contract_is_a_problem_with_its_code() {
     assert_eq!(wrong_stage.json["stage"], "signed");
     assert_eq!(
         wrong_stage.json["allowed"],
-        json!(["extend", "record_midterm", "submit_self_report", "correct"])
+        json!([
+            "extend",
+            "record_midterm",
+            "submit_self_report",
+            "correct",
+            "release_tranche"
+        ])
     );
 
     // 409 duplicate-code

@@ -87,6 +87,20 @@ pub struct RecordCorrection {
     pub reason: String,
 }
 
+/// Release a tranche of the grant (拨付).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseTranche {
+    /// Date of the release.
+    pub released_on: BusinessDate,
+    /// The tranche's number, from 1.
+    pub tranche: u32,
+    /// Releases a tranche a failed evaluation withheld, saying why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+}
+
 /// Extend the planned period (延期变更).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -206,6 +220,8 @@ pub enum Command {
     FinalizeEvaluation(FinalizeEvaluation),
     /// See [`RecordCorrection`].
     RecordCorrection(RecordCorrection),
+    /// See [`ReleaseTranche`].
+    ReleaseTranche(ReleaseTranche),
 }
 
 /// The name of a command without its body: what a stage allows, and the
@@ -231,11 +247,13 @@ pub enum CommandKind {
     Finalize,
     /// `POST /api/v1/projects/{id}/corrections`
     Correct,
+    /// `POST /api/v1/projects/{id}/tranche-releases`
+    ReleaseTranche,
 }
 
 impl CommandKind {
     /// Every kind, in lifecycle order.
-    pub const ALL: [CommandKind; 9] = [
+    pub const ALL: [CommandKind; 10] = [
         CommandKind::Sign,
         CommandKind::Extend,
         CommandKind::Midterm,
@@ -245,6 +263,7 @@ impl CommandKind {
         CommandKind::Draft,
         CommandKind::Finalize,
         CommandKind::Correct,
+        CommandKind::ReleaseTranche,
     ];
 
     /// The snake_case name used in the fixture format and in 409 bodies.
@@ -259,6 +278,7 @@ impl CommandKind {
             CommandKind::Draft => "draft",
             CommandKind::Finalize => "finalize",
             CommandKind::Correct => "correct",
+            CommandKind::ReleaseTranche => "release_tranche",
         }
     }
 
@@ -280,6 +300,7 @@ impl CommandKind {
             CommandKind::Draft => Command::DraftEvaluation(Deserialize::deserialize(body)?),
             CommandKind::Finalize => Command::FinalizeEvaluation(Deserialize::deserialize(body)?),
             CommandKind::Correct => Command::RecordCorrection(Deserialize::deserialize(body)?),
+            CommandKind::ReleaseTranche => Command::ReleaseTranche(Deserialize::deserialize(body)?),
         })
     }
 }
@@ -303,6 +324,7 @@ impl Command {
             Command::DraftEvaluation(_) => CommandKind::Draft,
             Command::FinalizeEvaluation(_) => CommandKind::Finalize,
             Command::RecordCorrection(_) => CommandKind::Correct,
+            Command::ReleaseTranche(_) => CommandKind::ReleaseTranche,
         }
     }
 }

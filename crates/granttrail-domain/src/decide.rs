@@ -63,6 +63,7 @@ pub fn decide(state: Option<&Project>, command: &Command) -> Result<Vec<ProjectE
         Command::DraftEvaluation(c) => draft_evaluation(project, c)?,
         Command::FinalizeEvaluation(c) => finalize_evaluation(project, c)?,
         Command::RecordCorrection(c) => crate::correction::record_correction(project, c)?,
+        Command::ReleaseTranche(c) => crate::tranches::release(project, c)?,
     };
     Ok(vec![event])
 }
@@ -117,10 +118,11 @@ fn sign_project(c: &SignProject) -> Result<ProjectEvent, Rejection> {
             c.funding.matching_amount.as_deref(),
         ),
         currency: checks.currency("/funding/currency", c.funding.currency.as_deref()),
+        tranches: c.funding.tranches.clone(),
     };
     checks.at_most_items("/indicators", c.indicators.len());
     let mut seen = HashSet::new();
-    let indicators = c
+    let indicators: Vec<Indicator> = c
         .indicators
         .iter()
         .enumerate()
@@ -149,6 +151,7 @@ fn sign_project(c: &SignProject) -> Result<ProjectEvent, Rejection> {
             }
         })
         .collect();
+    crate::tranches::check_schedule(&mut checks, &funding, &indicators);
     let predecessor =
         checks.optional_text("/predecessor", c.predecessor.as_deref(), MAX_SHORT_TEXT);
     let background = checks.optional_text("/background", c.background.as_deref(), MAX_LONG_TEXT);

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::date::BusinessDate;
 use crate::event_data::{
     CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended,
-    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited, TrancheReleased,
 };
 use crate::event_type::EventType;
 
@@ -36,6 +36,8 @@ pub enum ProjectEvent {
     EvaluationFinalized(EvaluationFinalized),
     /// See [`CorrectionRecorded`].
     CorrectionRecorded(CorrectionRecorded),
+    /// See [`TrancheReleased`].
+    TrancheReleased(TrancheReleased),
 }
 
 /// An event as it is persisted: type name, schema version and JSON data.
@@ -91,6 +93,7 @@ impl ProjectEvent {
             ProjectEvent::EvaluationDrafted(_) => EventType::EvaluationDrafted,
             ProjectEvent::EvaluationFinalized(_) => EventType::EvaluationFinalized,
             ProjectEvent::CorrectionRecorded(_) => EventType::CorrectionRecorded,
+            ProjectEvent::TrancheReleased(_) => EventType::TrancheReleased,
         }
     }
 
@@ -111,6 +114,7 @@ impl ProjectEvent {
             ProjectEvent::EvaluationDrafted(e) => e.drafted_on,
             ProjectEvent::EvaluationFinalized(e) => e.finalized_on,
             ProjectEvent::CorrectionRecorded(e) => e.corrected_on,
+            ProjectEvent::TrancheReleased(e) => e.released_on,
         }
     }
 
@@ -132,6 +136,7 @@ impl ProjectEvent {
             ProjectEvent::EvaluationDrafted(e) => serde_json::to_value(e),
             ProjectEvent::EvaluationFinalized(e) => serde_json::to_value(e),
             ProjectEvent::CorrectionRecorded(e) => serde_json::to_value(e),
+            ProjectEvent::TrancheReleased(e) => serde_json::to_value(e),
         }
         // Serialising these plain structs to a Value cannot fail: every
         // map key is a string and no field has a fallible Serialize.
@@ -205,6 +210,9 @@ impl ProjectEvent {
             }
             EventType::CorrectionRecorded => {
                 ProjectEvent::CorrectionRecorded(D::deserialize(data).map_err(malformed)?)
+            }
+            EventType::TrancheReleased => {
+                ProjectEvent::TrancheReleased(D::deserialize(data).map_err(malformed)?)
             }
         })
     }

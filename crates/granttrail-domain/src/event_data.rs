@@ -216,6 +216,25 @@ pub struct CorrectionRecorded {
     pub revision: Option<u32>,
 }
 
+/// 拨付: a tranche of the grant was released.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TrancheReleased {
+    /// Date of the release.
+    pub released_on: BusinessDate,
+    /// The tranche's number, from 1.
+    pub tranche: u32,
+    /// Its amount, as scheduled.
+    pub amount: String,
+    /// Why a tranche withheld by a failed evaluation was released anyway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    /// Who released it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<Person>,
+}
+
 impl EvaluationDrafted {
     /// The draft a command describes, numbered as `revision`.
     pub fn from_command(revision: u32, draft: crate::command::DraftEvaluation) -> Self {

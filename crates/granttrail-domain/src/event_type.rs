@@ -24,11 +24,13 @@ pub enum EventType {
     EvaluationFinalized,
     /// 更正.
     CorrectionRecorded,
+    /// 拨付.
+    TrancheReleased,
 }
 
 impl EventType {
     /// Every event type, in lifecycle order.
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 10] = [
         EventType::ProjectSigned,
         EventType::PeriodExtended,
         EventType::MidtermEvaluated,
@@ -38,6 +40,7 @@ impl EventType {
         EventType::EvaluationDrafted,
         EventType::EvaluationFinalized,
         EventType::CorrectionRecorded,
+        EventType::TrancheReleased,
     ];
 
     /// The stored name.
@@ -52,6 +55,7 @@ impl EventType {
             EventType::EvaluationDrafted => "EvaluationDrafted",
             EventType::EvaluationFinalized => "EvaluationFinalized",
             EventType::CorrectionRecorded => "CorrectionRecorded",
+            EventType::TrancheReleased => "TrancheReleased",
         }
     }
 
@@ -73,7 +77,8 @@ impl EventType {
             | EventType::SiteVisited
             | EventType::EvaluationDrafted
             | EventType::EvaluationFinalized
-            | EventType::CorrectionRecorded => 1,
+            | EventType::CorrectionRecorded
+            | EventType::TrancheReleased => 1,
         }
     }
 }

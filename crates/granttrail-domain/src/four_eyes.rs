@@ -49,6 +49,7 @@ pub fn decide_as(
             ProjectEvent::SelfReportSubmitted(e) => e.submitted_by = Some(by.clone()),
             ProjectEvent::EvaluationDrafted(e) => e.drafted_by = Some(by.clone()),
             ProjectEvent::EvaluationFinalized(e) => e.finalized_by = Some(by.clone()),
+            ProjectEvent::TrancheReleased(e) => e.released_by = Some(by.clone()),
             _ => {}
         }
     }
@@ -102,6 +103,19 @@ fn check(project: &Project, command: &Command, by: &Person) -> Result<(), Reject
                     author.clone(),
                     format!(
                         "{author} finalized the report; correcting it must come from someone else"
+                    ),
+                ));
+            }
+        }
+        Command::ReleaseTranche(release) if release.override_reason.is_some() => {
+            if let Some(finalized) = &project.finalized
+                && let Some(author) = same(&finalized.finalized_by)
+            {
+                return Err(refused(
+                    "overrider-is-not-the-approver",
+                    author.clone(),
+                    format!(
+                        "{author} finalized the failed evaluation; overriding the tranche it withheld must come from someone else"
                     ),
                 ));
             }

@@ -56,6 +56,7 @@ fn in_the_future(command: &Command, today: BusinessDate) -> Vec<FieldError> {
             vec![("/finalized_on", "the finalization", c.finalized_on)]
         }
         Command::RecordCorrection(c) => vec![("/corrected_on", "the correction", c.corrected_on)],
+        Command::ReleaseTranche(c) => vec![("/released_on", "the release", c.released_on)],
     };
     let latest = today.next_day().unwrap_or(today);
     dates

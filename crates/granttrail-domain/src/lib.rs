@@ -51,18 +51,20 @@ mod happened;
 mod midterm;
 mod rejection;
 mod state;
+mod tranches;
 mod values;
 
 pub use command::{
     Command, CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordCorrection,
-    RecordMidtermEvaluation, RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
+    RecordMidtermEvaluation, RecordSiteVisit, ReleaseTranche, ReviewSelfReport, SignProject,
+    SubmitSelfReport,
 };
 pub use date::BusinessDate;
 pub use decide::{MAX_ITEMS, MAX_KEY, MAX_LONG_TEXT, MAX_SHORT_TEXT, decide};
 pub use event::{DecodeError, EncodedEvent, ProjectEvent};
 pub use event_data::{
     CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended,
-    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited, TrancheReleased,
 };
 pub use event_type::EventType;
 pub use four_eyes::{FourEyes, decide_as};
@@ -71,6 +73,7 @@ pub use rejection::{FieldError, FourEyesRefusal, Rejection};
 pub use state::{
     CorrectionMark, Finalized, HistoryError, IndicatorStatus, Project, Stage, evolve, fold,
 };
+pub use tranches::{Tranche, TrancheCondition, TrancheState, TrancheStatus, TrancheTotals};
 pub use values::{
     Actual, Comparison, Conclusion, Executor, ExtraOutput, FinancialCheck, Funding, Indicator,
     Period, Person, ReviewOutcome,

@@ -51,16 +51,21 @@ impl Stage {
     pub fn allowed_commands(self) -> &'static [CommandKind] {
         use CommandKind as C;
         match self {
-            Stage::Signed | Stage::Returned => {
-                &[C::Extend, C::Midterm, C::SubmitSelfReport, C::Correct]
-            }
-            Stage::SelfReportSubmitted => &[C::Review, C::Correct],
-            Stage::Reviewed => &[C::Visit, C::Correct],
-            Stage::SiteVisited => &[C::Draft, C::Correct],
-            Stage::Drafted => &[C::Draft, C::Finalize, C::Correct],
+            Stage::Signed | Stage::Returned => &[
+                C::Extend,
+                C::Midterm,
+                C::SubmitSelfReport,
+                C::Correct,
+                C::ReleaseTranche,
+            ],
+            Stage::SelfReportSubmitted => &[C::Review, C::Correct, C::ReleaseTranche],
+            Stage::Reviewed => &[C::Visit, C::Correct, C::ReleaseTranche],
+            Stage::SiteVisited => &[C::Draft, C::Correct, C::ReleaseTranche],
+            Stage::Drafted => &[C::Draft, C::Finalize, C::Correct, C::ReleaseTranche],
             // Final: nothing changes its course, but a wrong fact can still
-            // be corrected (a new revision of the report).
-            Stage::Finalized => &[C::Correct],
+            // be corrected (a new revision of the report), and tranches
+            // released.
+            Stage::Finalized => &[C::Correct, C::ReleaseTranche],
         }
     }
 
@@ -222,6 +227,12 @@ pub struct Project {
     pub draft: Option<EvaluationDrafted>,
     /// The finalization, once it happened.
     pub finalized: Option<Finalized>,
+    /// The grant's tranches and where each stands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tranches: Vec<crate::tranches::TrancheStatus>,
+    /// The amounts scheduled, released and withheld, with a schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tranche_totals: Option<crate::tranches::TrancheTotals>,
     /// Every correction, oldest first; each marks a value the state shows
     /// corrected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -337,6 +348,7 @@ fn producing_command(event: &ProjectEvent) -> CommandKind {
         ProjectEvent::EvaluationDrafted(_) => CommandKind::Draft,
         ProjectEvent::EvaluationFinalized(_) => CommandKind::Finalize,
         ProjectEvent::CorrectionRecorded(_) => CommandKind::Correct,
+        ProjectEvent::TrancheReleased(_) => CommandKind::ReleaseTranche,
     }
 }
 
@@ -397,10 +409,12 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
                 corrected_revision: None,
                 finalized_by: finalized.finalized_by.clone(),
             });
+            project.withhold_after_failure();
         }
         ProjectEvent::CorrectionRecorded(correction) => {
             project.apply_correction(version, correction)?;
         }
+        ProjectEvent::TrancheReleased(released) => project.apply_release(released),
     }
     Ok(project)
 }
@@ -457,6 +471,8 @@ impl Project {
             site_visit: None,
             draft: None,
             finalized: None,
+            tranches: crate::tranches::scheduled(&signed.funding),
+            tranche_totals: crate::tranches::totals(&crate::tranches::scheduled(&signed.funding)),
             corrections: Vec::new(),
             history: History(vec![crate::event_type::EventType::ProjectSigned]),
         }

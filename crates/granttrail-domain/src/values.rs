@@ -61,6 +61,10 @@ pub struct Funding {
     /// ISO 4217 code of both amounts, e.g. `"CNY"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// The grant paid in parts, each on its condition; they add up to the
+    /// grant. Empty: paid as one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tranches: Vec<crate::tranches::Tranche>,
 }
 
 /// How an indicator's actual value is judged against its target.

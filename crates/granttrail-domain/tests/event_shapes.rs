@@ -44,6 +44,34 @@ fn every_event_types_stored_shape_is_pinned() {
         seen.push(event.kind());
         insta::assert_json_snapshot!(format!("correction-{}", event.event_type()), event.encode());
     }
+    // Nor tranches: a signing with a schedule, and a release by a person.
+    let mut sign = support::seed_body(0);
+    sign["funding"]["grant_amount"] = serde_json::json!("50000.00");
+    sign["funding"]["currency"] = serde_json::json!("CNY");
+    sign["funding"]["tranches"] = serde_json::json!([
+        {"amount": "30000.00", "condition": {"on": "signing"}},
+        {"amount": "20000.00", "condition": {"on": "indicator_met", "indicator": "sharing_booklets"}}
+    ]);
+    let signed = decide(None, &support::command(CommandKind::Sign, sign)).unwrap();
+    insta::assert_json_snapshot!("tranches-ProjectSigned", signed[0].encode());
+    let released = granttrail_domain::decide_as(
+        fold(&signed).unwrap().as_ref(),
+        &support::command(
+            CommandKind::ReleaseTranche,
+            serde_json::json!({"released_on": "2022-05-20", "tranche": 1}),
+        ),
+        granttrail_domain::BusinessDate::parse("2022-05-20").unwrap(),
+        &granttrail_domain::Person {
+            id: "zhangsan".into(),
+            name: "张三".into(),
+        },
+        granttrail_domain::FourEyes::Required,
+    )
+    .unwrap();
+    for event in &released {
+        seen.push(event.kind());
+        insta::assert_json_snapshot!(format!("tranches-{}", event.event_type()), event.encode());
+    }
     for event_type in EventType::ALL {
         assert!(seen.contains(&event_type), "the seed covers {event_type}");
     }

@@ -160,7 +160,10 @@ fn a_second_midterm_evaluation_is_not_dated_before_the_first() {
 fn a_midterm_evaluation_after_the_self_report_is_refused_by_the_stage() {
     given(seed_until(Stage::SelfReportSubmitted))
         .when(command(K::Midterm, midterm_body()))
-        .then_invalid_transition(Stage::SelfReportSubmitted, &[K::Review, K::Correct]);
+        .then_invalid_transition(
+            Stage::SelfReportSubmitted,
+            &[K::Review, K::Correct, K::ReleaseTranche],
+        );
 }
 
 #[test]

@@ -304,6 +304,19 @@ fn describe(event: &ProjectEvent) -> (String, String) {
                 e.target_version, e.target_type, e.field, e.previous, e.value, e.reason
             ),
         ),
+        ProjectEvent::TrancheReleased(e) => (
+            match &e.override_reason {
+                None => format!("Tranche {} released ({})", e.tranche, e.amount),
+                Some(why) => format!(
+                    "Tranche {} released ({}) by override: {why}",
+                    e.tranche, e.amount
+                ),
+            },
+            match &e.override_reason {
+                None => format!("拨付第{}期资金（{}）", e.tranche, e.amount),
+                Some(why) => format!("越权拨付第{}期资金（{}），理由：{why}", e.tranche, e.amount),
+            },
+        ),
         ProjectEvent::MidtermEvaluated(e) => (
             format!(
                 "Mid-term evaluation of {}: {} finding(s), {} fix(es)",

@@ -519,3 +519,49 @@ fn a_corrected_final_report_is_a_new_revision_listing_each_correction() {
             .unwrap()
     );
 }
+
+#[test]
+fn section_four_shows_each_tranche_and_what_was_released() {
+    let mut commands = seed_commands();
+    let sign = &mut commands[0].1;
+    sign["funding"]["grant_amount"] = Value::from("50000.00");
+    sign["funding"]["currency"] = Value::from("CNY");
+    sign["funding"]["tranches"] = serde_json::json!([
+        {"amount": "20000.00", "condition": {"on": "signing"}},
+        {"amount": "20000.00", "condition": {"on": "indicator_met", "indicator": "sharing_booklets"}},
+        {"amount": "10000.00", "condition": {"on": "passed_evaluation"}}
+    ]);
+    commands.insert(
+        1,
+        (
+            CommandKind::ReleaseTranche,
+            serde_json::json!({"released_on": "2022-05-20", "tranche": 1}),
+        ),
+    );
+    let events = stored_from(commands);
+    let markdown = build_report(&events, Lang::ZhCn)
+        .unwrap()
+        .to_markdown()
+        .unwrap();
+    let four = section(&markdown, "四、项目财务管理情况");
+    assert!(
+        four.contains("| 1 | 人民币20,000.00元 | 签约后拨付 | 已于2022-05-20拨付 |"),
+        "{four}"
+    );
+    assert!(
+        four.contains("| 2 | 人民币20,000.00元 | 指标“制作分享图集”达成后拨付 | 待拨付 |"),
+        "{four}"
+    );
+    assert!(
+        four.contains("已拨付：人民币20,000.00元、待拨付：人民币30,000.00元、暂扣：人民币0元"),
+        "{four}"
+    );
+    let english = build_report(&events, Lang::En)
+        .unwrap()
+        .to_markdown()
+        .unwrap();
+    assert!(
+        english.contains("| 3 | CNY 10,000.00 | once the evaluation has passed | scheduled |"),
+        "{english}"
+    );
+}

@@ -224,6 +224,11 @@ fn fields_of(kind: CommandKind, project: Option<&Project>) -> Vec<(String, &'sta
             f("finalized_on", "f_finalized_on", Input::Date),
             f("approved_by", "f_approved_by", Input::Text),
         ],
+        CommandKind::ReleaseTranche => vec![
+            f("released_on", "f_released_on", Input::Date),
+            f("tranche", "f_tranche", Input::Number),
+            f("override_reason", "f_override_reason", Input::OptionalLong),
+        ],
         CommandKind::Correct => vec![
             f("corrected_on", "f_corrected_on", Input::Date),
             f("version", "f_corrected_version", Input::Number),

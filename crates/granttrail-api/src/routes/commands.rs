@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use granttrail_app::{CommandRequest, CommandResponse};
 use granttrail_domain::{
     CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordCorrection,
-    RecordMidtermEvaluation, RecordSiteVisit, ReviewSelfReport, SignProject, SubmitSelfReport,
+    RecordMidtermEvaluation, RecordSiteVisit, ReleaseTranche, ReviewSelfReport, SignProject,
+    SubmitSelfReport,
 };
 use granttrail_projections::ProjectView;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -178,4 +179,11 @@ command_route!(
     "/api/v1/projects/{id}/corrections",
     "CorrectionRecorded",
     RecordCorrection
+);
+command_route!(
+    release_tranche,
+    CommandKind::ReleaseTranche,
+    "/api/v1/projects/{id}/tranche-releases",
+    "TrancheReleased",
+    ReleaseTranche
 );

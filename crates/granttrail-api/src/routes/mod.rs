@@ -36,6 +36,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(commands::extend_period))
         .routes(routes!(commands::record_midterm_evaluation))
         .routes(routes!(commands::record_correction))
+        .routes(routes!(commands::release_tranche))
         .routes(routes!(commands::submit_self_report))
         .routes(routes!(commands::review_self_report))
         .routes(routes!(commands::record_site_visit))

@@ -162,6 +162,26 @@ pub struct Money {
     pub matching_source: String,
     /// Each recorded change of the matching funds' source, in words.
     pub changes: Vec<String>,
+    /// The grant's tranches, when it is paid in parts.
+    pub tranches: Vec<TrancheLine>,
+    /// Released, still scheduled and withheld, in words, with tranches.
+    pub totals: Option<[String; 3]>,
+}
+
+/// One tranche of the grant, in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrancheLine {
+    /// Its number.
+    pub number: u32,
+    /// The amount with its currency.
+    pub amount: String,
+    /// When it may be released.
+    pub condition: String,
+    /// Where it stands (and when it was released).
+    pub state: String,
+    /// The override's reason, if a withheld tranche was released anyway.
+    pub override_reason: Option<String>,
 }
 
 /// One correction, as the 更正说明 section lists it.
@@ -694,7 +714,27 @@ fn money_of(p: &Project, original_source: &str, lang: Lang) -> Money {
             source = new.clone();
         }
     }
+    let tranches = p
+        .tranches
+        .iter()
+        .map(|t| TrancheLine {
+            number: t.number,
+            amount: prose::money(&t.amount, currency, lang),
+            condition: prose::tranche_condition(&t.condition, &p.indicators, lang),
+            state: prose::tranche_state(t, lang),
+            override_reason: t.override_reason.clone(),
+        })
+        .collect();
+    let totals = p.tranche_totals.as_ref().map(|t| {
+        [
+            prose::money(&t.released, currency, lang),
+            prose::money(&t.scheduled, currency, lang),
+            prose::money(&t.withheld, currency, lang),
+        ]
+    });
     Money {
+        tranches,
+        totals,
         grant: prose::grant_text(&p.funding, lang),
         matching: p
             .funding
@@ -739,6 +779,7 @@ fn correction_subject(event_type: &str, version: u64, field: &str, lang: Lang) -
             name("正式评估报告", "final report")
         }
         Some(granttrail_domain::EventType::CorrectionRecorded) => name("更正", "correction"),
+        Some(granttrail_domain::EventType::TrancheReleased) => name("拨付", "tranche release"),
         None => event_type.to_owned(),
     };
     lang.pick(
@@ -756,6 +797,10 @@ fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
         ),
         ProjectEvent::MidtermEvaluated(_) => lang.pick("中期评估", "mid-term evaluation"),
         ProjectEvent::CorrectionRecorded(_) => lang.pick("更正", "correction"),
+        ProjectEvent::TrancheReleased(e) => lang.pick(
+            &format!("拨付第{}期", e.tranche),
+            &format!("tranche {} released", e.tranche),
+        ),
         ProjectEvent::SelfReportSubmitted(_) => lang.pick("提交结项报告", "self-report submitted"),
         ProjectEvent::SelfReportReviewed(r) => match r.outcome {
             ReviewOutcome::Accepted => lang.pick("审查通过", "self-report accepted"),

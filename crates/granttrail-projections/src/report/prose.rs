@@ -2,7 +2,9 @@
 //! the basis of the evaluation, its four steps, and amounts of money, in
 //! each language with that language's punctuation.
 
-use granttrail_domain::{Funding, Project, ReviewOutcome};
+use granttrail_domain::{
+    Funding, IndicatorStatus, Project, ReviewOutcome, TrancheCondition, TrancheState, TrancheStatus,
+};
 use serde::Serialize;
 
 use super::Lang;
@@ -161,6 +163,51 @@ pub(super) fn steps(
         when: when.unwrap_or_default(),
     })
     .collect()
+}
+
+/// A tranche's condition in words.
+pub(super) fn tranche_condition(
+    condition: &TrancheCondition,
+    indicators: &[IndicatorStatus],
+    lang: Lang,
+) -> String {
+    match condition {
+        TrancheCondition::Signing => lang.pick("签约后拨付", "on signing"),
+        TrancheCondition::AcceptedSelfReport => {
+            lang.pick("结项报告审查通过后拨付", "once the self-report is accepted")
+        }
+        TrancheCondition::PassedEvaluation => {
+            lang.pick("结项评估通过后拨付", "once the evaluation has passed")
+        }
+        TrancheCondition::IndicatorMet { indicator } => {
+            let label = indicators
+                .iter()
+                .find(|i| &i.key == indicator)
+                .map_or(indicator.as_str(), |i| i.label.as_str());
+            lang.pick(
+                &format!("指标“{label}”达成后拨付"),
+                &format!("once indicator “{label}” is met"),
+            )
+        }
+    }
+}
+
+/// Where a tranche stands, in words.
+pub(super) fn tranche_state(tranche: &TrancheStatus, lang: Lang) -> String {
+    match (tranche.state, tranche.released_on, &tranche.override_reason) {
+        (TrancheState::Released, Some(on), None) => {
+            lang.pick(&format!("已于{on}拨付"), &format!("released on {on}"))
+        }
+        (TrancheState::Released, Some(on), Some(_)) => lang.pick(
+            &format!("已于{on}经批准越权拨付"),
+            &format!("released on {on} by override"),
+        ),
+        (TrancheState::Released, None, _) => lang.pick("已拨付", "released"),
+        (TrancheState::Scheduled, _, _) => lang.pick("待拨付", "scheduled"),
+        (TrancheState::Withheld, _, _) => {
+            lang.pick("因评估未通过暂扣", "withheld: the evaluation failed")
+        }
+    }
 }
 
 /// An amount with its currency, as the language writes it: 人民币

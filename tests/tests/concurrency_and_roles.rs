@@ -95,6 +95,7 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/api/v1/users", [201, 403, 403, 403, 403]),
     ("GET", "/api/v1/users", [200, 403, 403, 403, 403]),
     ("POST", "/api/v1/users/{absent}/disable", [404, 403, 403, 403, 403]),
+    ("POST", "/api/v1/imports/historical?dry_run=true", [200, 403, 403, 403, 403]),
     ("GET", "/api/v1/openapi.json", [200, 200, 200, 200, 200]),
     ("GET", "/healthz", [200, 200, 200, 200, 200]),
     ("GET", "/readyz", [200, 200, 200, 200, 200]),
@@ -121,6 +122,9 @@ fn body_for(path: &str) -> serde_json::Value {
         "/api/v1/tokens" => json!({"name": "made in the table", "role": "auditor"}),
         "/api/v1/users" => json!({"id": "made-in-the-table", "name": "表中用户"}),
         "/api/v1/users/{absent}/disable" => json!({}),
+        "/api/v1/imports/historical?dry_run=true" => {
+            serde_json::from_str(include_str!("../fixtures/source-history.json")).unwrap()
+        }
         _ => commands
             .iter()
             .find(|(route, _)| *route == suffix)
@@ -340,6 +344,7 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/v1/users"),
         ("get", "/api/v1/users"),
         ("post", "/api/v1/users/{id}/disable"),
+        ("post", "/api/v1/imports/historical"),
         ("delete", "/api/v1/tokens/{id}"),
         ("get", "/api/v1/openapi.json"),
         ("get", "/healthz"),

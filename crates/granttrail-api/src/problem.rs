@@ -205,6 +205,12 @@ impl From<AppError> for Problem {
     fn from(error: AppError) -> Problem {
         match error {
             AppError::NotFound => Problem::not_found(),
+            AppError::ImportRefused { message } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "import-refused",
+                "The history cannot be imported",
+                message,
+            ),
             AppError::UserExists { id } => Problem::new(
                 StatusCode::CONFLICT,
                 "user-exists",

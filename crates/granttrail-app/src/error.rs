@@ -47,6 +47,12 @@ pub enum AppError {
         /// The code.
         code: String,
     },
+    /// A history file that cannot be imported: nothing was written.
+    #[error("{message}")]
+    ImportRefused {
+        /// What is wrong, naming the project and fact.
+        message: String,
+    },
     /// A user with this id already exists.
     #[error("a user with id '{id}' already exists")]
     UserExists {

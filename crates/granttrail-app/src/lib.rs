@@ -21,6 +21,7 @@
 mod auth;
 mod commands;
 mod error;
+mod history_import;
 mod log_check;
 pub mod permissions;
 mod projection;
@@ -40,6 +41,7 @@ pub use auth::{Caller, IssuedToken, TOKEN_CACHE_TTL, hash_secret};
 pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
 pub use granttrail_projections::InclusionProof;
+pub use history_import::{HISTORY_FORMAT, ImportReport, ImportedProject};
 pub use log_check::LogReport;
 pub use projection::{ListParams, PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
 pub use reads::SigningKeyInfo;

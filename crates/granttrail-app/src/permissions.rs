@@ -30,6 +30,8 @@ pub enum Action {
     ManageTokens,
     /// Add, list and disable users.
     ManageUsers,
+    /// Import a paper past as recorded facts.
+    ImportHistory,
 }
 
 impl Action {
@@ -46,6 +48,7 @@ impl Action {
             Action::ReadLog => "read the transparency log".into(),
             Action::ManageTokens => "manage tokens".into(),
             Action::ManageUsers => "manage users".into(),
+            Action::ImportHistory => "import history".into(),
         }
     }
 }
@@ -55,14 +58,15 @@ pub fn role_permits(role: Role, action: Action) -> bool {
     use Action::*;
     match (role, action) {
         (Role::Admin, _) => true,
-        (Role::Staff, ManageTokens | ManageUsers) => false,
+        (Role::Staff, ManageTokens | ManageUsers | ImportHistory) => false,
         (Role::Staff, _) => true,
-        (Role::Auditor, Command(_) | ManageTokens | ManageUsers) => false,
+        (Role::Auditor, Command(_) | ManageTokens | ManageUsers | ImportHistory) => false,
         (Role::Auditor, _) => true,
         (Role::Executor, Command(CommandKind::SubmitSelfReport)) => true,
         (
             Role::Executor,
-            Command(_) | ReadEveryEvent | ExportEveryProject | ManageTokens | ManageUsers,
+            Command(_) | ReadEveryEvent | ExportEveryProject | ManageTokens | ManageUsers
+            | ImportHistory,
         ) => false,
         (Role::Executor, ReadProject | ListProjects | ReadLog) => true,
     }

@@ -82,7 +82,12 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
         Command::Serve { .. } => serve(app, metrics, &settings).await,
         Command::Token { action } => token(&app, action, &settings).await,
         Command::User { action } => crate::users::user(&app, action).await,
-        Command::Import { file } => import(&app, &file).await,
+        Command::Import {
+            file,
+            historical: true,
+            dry_run,
+        } => import_historical(&app, &file, dry_run).await,
+        Command::Import { file, .. } => import(&app, &file).await,
         Command::Replay {
             project_id,
             version,
@@ -305,6 +310,32 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
             eprintln!("revoked {id}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import_historical(
+    app: &App,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<ExitCode, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let report = app
+        .import_history(
+            &Caller::operator("granttrail import --historical"),
+            &bytes,
+            &name,
+            dry_run,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -61,8 +61,16 @@ enum Command {
     /// Replay a fixture of commands (such as the seed project) through the
     /// same command path as the API, as the operator.
     Import {
-        /// A granttrail-fixture/1 JSON file.
+        /// A granttrail-fixture/1 JSON file (or, with --historical, a
+        /// granttrail-history/1 file).
         file: PathBuf,
+        /// The file is a project's past as recorded facts: rules a live
+        /// command would be refused for become data-quality flags.
+        #[arg(long)]
+        historical: bool,
+        /// With --historical: report every flag as JSON, write nothing.
+        #[arg(long, requires = "historical")]
+        dry_run: bool,
     },
     /// Print a project's timeline and its state at a point, read straight
     /// from the event store.

@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use crate::date::BusinessDate;
 use crate::event_data::{
-    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended,
-    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited, TrancheReleased,
+    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, HistoryImported, MidtermEvaluated,
+    PeriodExtended, ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+    TrancheReleased,
 };
 use crate::event_type::EventType;
 
@@ -38,6 +39,8 @@ pub enum ProjectEvent {
     CorrectionRecorded(CorrectionRecorded),
     /// See [`TrancheReleased`].
     TrancheReleased(TrancheReleased),
+    /// See [`HistoryImported`].
+    HistoryImported(HistoryImported),
 }
 
 /// An event as it is persisted: type name, schema version and JSON data.
@@ -94,6 +97,7 @@ impl ProjectEvent {
             ProjectEvent::EvaluationFinalized(_) => EventType::EvaluationFinalized,
             ProjectEvent::CorrectionRecorded(_) => EventType::CorrectionRecorded,
             ProjectEvent::TrancheReleased(_) => EventType::TrancheReleased,
+            ProjectEvent::HistoryImported(_) => EventType::HistoryImported,
         }
     }
 
@@ -115,6 +119,7 @@ impl ProjectEvent {
             ProjectEvent::EvaluationFinalized(e) => e.finalized_on,
             ProjectEvent::CorrectionRecorded(e) => e.corrected_on,
             ProjectEvent::TrancheReleased(e) => e.released_on,
+            ProjectEvent::HistoryImported(e) => e.imported_on,
         }
     }
 
@@ -137,6 +142,7 @@ impl ProjectEvent {
             ProjectEvent::EvaluationFinalized(e) => serde_json::to_value(e),
             ProjectEvent::CorrectionRecorded(e) => serde_json::to_value(e),
             ProjectEvent::TrancheReleased(e) => serde_json::to_value(e),
+            ProjectEvent::HistoryImported(e) => serde_json::to_value(e),
         }
         // Serialising these plain structs to a Value cannot fail: every
         // map key is a string and no field has a fallible Serialize.
@@ -213,6 +219,9 @@ impl ProjectEvent {
             }
             EventType::TrancheReleased => {
                 ProjectEvent::TrancheReleased(D::deserialize(data).map_err(malformed)?)
+            }
+            EventType::HistoryImported => {
+                ProjectEvent::HistoryImported(D::deserialize(data).map_err(malformed)?)
             }
         })
     }

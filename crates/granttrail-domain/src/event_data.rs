@@ -235,6 +235,28 @@ pub struct TrancheReleased {
     pub released_by: Option<Person>,
 }
 
+/// 历史数据导入: the events before this one came from a paper past,
+/// imported as recorded, with the flags they earned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HistoryImported {
+    /// The day of the import.
+    pub imported_on: BusinessDate,
+    /// Who imported it.
+    pub imported_by: Person,
+    /// The SHA-256 of the imported file (hex).
+    pub file_sha256: String,
+    /// The file's name, as given.
+    pub file_name: String,
+    /// Versions 1 to this one are the imported facts.
+    pub facts: u64,
+    /// Who recorded each fact then, by version (index = version − 1).
+    pub recorded_by: Vec<Person>,
+    /// The rules the facts break, kept as flags.
+    pub flags: Vec<crate::history::QualityFlag>,
+}
+
 impl EvaluationDrafted {
     /// The draft a command describes, numbered as `revision`.
     pub fn from_command(revision: u32, draft: crate::command::DraftEvaluation) -> Self {

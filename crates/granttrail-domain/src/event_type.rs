@@ -26,11 +26,13 @@ pub enum EventType {
     CorrectionRecorded,
     /// 拨付.
     TrancheReleased,
+    /// 历史数据导入.
+    HistoryImported,
 }
 
 impl EventType {
     /// Every event type, in lifecycle order.
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         EventType::ProjectSigned,
         EventType::PeriodExtended,
         EventType::MidtermEvaluated,
@@ -41,6 +43,7 @@ impl EventType {
         EventType::EvaluationFinalized,
         EventType::CorrectionRecorded,
         EventType::TrancheReleased,
+        EventType::HistoryImported,
     ];
 
     /// The stored name.
@@ -56,6 +59,7 @@ impl EventType {
             EventType::EvaluationFinalized => "EvaluationFinalized",
             EventType::CorrectionRecorded => "CorrectionRecorded",
             EventType::TrancheReleased => "TrancheReleased",
+            EventType::HistoryImported => "HistoryImported",
         }
     }
 
@@ -78,7 +82,8 @@ impl EventType {
             | EventType::EvaluationDrafted
             | EventType::EvaluationFinalized
             | EventType::CorrectionRecorded
-            | EventType::TrancheReleased => 1,
+            | EventType::TrancheReleased
+            | EventType::HistoryImported => 1,
         }
     }
 }

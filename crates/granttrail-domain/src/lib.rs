@@ -48,6 +48,7 @@ mod event_type;
 mod finance;
 mod four_eyes;
 mod happened;
+mod history;
 mod midterm;
 mod rejection;
 mod state;
@@ -63,12 +64,14 @@ pub use date::BusinessDate;
 pub use decide::{MAX_ITEMS, MAX_KEY, MAX_LONG_TEXT, MAX_SHORT_TEXT, decide};
 pub use event::{DecodeError, EncodedEvent, ProjectEvent};
 pub use event_data::{
-    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, MidtermEvaluated, PeriodExtended,
-    ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited, TrancheReleased,
+    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, HistoryImported, MidtermEvaluated,
+    PeriodExtended, ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
+    TrancheReleased,
 };
 pub use event_type::EventType;
 pub use four_eyes::{FourEyes, decide_as};
 pub use happened::decide_on;
+pub use history::{ImportRefusal, QualityFlag, RecordedFact, record_history};
 pub use rejection::{FieldError, FourEyesRefusal, Rejection};
 pub use state::{
     CorrectionMark, Finalized, HistoryError, IndicatorStatus, Project, Stage, evolve, fold,

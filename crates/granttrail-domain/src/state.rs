@@ -145,6 +145,22 @@ pub struct Finalized {
     pub finalized_by: Option<crate::values::Person>,
 }
 
+/// Where an imported history came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Imported {
+    /// The day of the import.
+    pub imported_on: BusinessDate,
+    /// Who imported it.
+    pub imported_by: crate::values::Person,
+    /// The SHA-256 of the imported file (hex).
+    pub file_sha256: String,
+    /// The file's name.
+    pub file_name: String,
+    /// Versions 1 to this one are the imported facts.
+    pub facts: u64,
+}
+
 /// A correction as the state shows it: the marker on a corrected value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -233,6 +249,13 @@ pub struct Project {
     /// The amounts scheduled, released and withheld, with a schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tranche_totals: Option<crate::tranches::TrancheTotals>,
+    /// Where the history came from, when it was imported from paper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Imported>,
+    /// The rules the imported facts break (data-quality flags), each
+    /// resolved once a correction puts its field right.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_quality: Vec<crate::history::QualityFlag>,
     /// Every correction, oldest first; each marks a value the state shows
     /// corrected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -336,9 +359,10 @@ pub enum HistoryError {
 }
 
 /// The kind of command that produces each event type; the transition table
-/// for commands is therefore also the table for events.
-fn producing_command(event: &ProjectEvent) -> CommandKind {
-    match event {
+/// for commands is therefore also the table for events. `None` for the
+/// record of an import, which no command produces and any stage takes.
+fn producing_command(event: &ProjectEvent) -> Option<CommandKind> {
+    Some(match event {
         ProjectEvent::ProjectSigned(_) => CommandKind::Sign,
         ProjectEvent::PeriodExtended(_) => CommandKind::Extend,
         ProjectEvent::MidtermEvaluated(_) => CommandKind::Midterm,
@@ -349,7 +373,8 @@ fn producing_command(event: &ProjectEvent) -> CommandKind {
         ProjectEvent::EvaluationFinalized(_) => CommandKind::Finalize,
         ProjectEvent::CorrectionRecorded(_) => CommandKind::Correct,
         ProjectEvent::TrancheReleased(_) => CommandKind::ReleaseTranche,
-    }
+        ProjectEvent::HistoryImported(_) => return None,
+    })
 }
 
 /// Applies one event to a project's state.
@@ -370,7 +395,7 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
     if let ProjectEvent::ProjectSigned(_) = event {
         return Err(HistoryError::SignedTwice { version });
     }
-    if !project.stage.allows(producing_command(event)) {
+    if producing_command(event).is_some_and(|kind| !project.stage.allows(kind)) {
         return Err(HistoryError::ForbiddenTransition {
             event: event.event_type(),
             stage: project.stage,
@@ -415,6 +440,16 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
             project.apply_correction(version, correction)?;
         }
         ProjectEvent::TrancheReleased(released) => project.apply_release(released),
+        ProjectEvent::HistoryImported(imported) => {
+            project.imported = Some(Imported {
+                imported_on: imported.imported_on,
+                imported_by: imported.imported_by.clone(),
+                file_sha256: imported.file_sha256.clone(),
+                file_name: imported.file_name.clone(),
+                facts: imported.facts,
+            });
+            project.data_quality = imported.flags.clone();
+        }
     }
     Ok(project)
 }
@@ -471,6 +506,8 @@ impl Project {
             site_visit: None,
             draft: None,
             finalized: None,
+            imported: None,
+            data_quality: Vec::new(),
             tranches: crate::tranches::scheduled(&signed.funding),
             tranche_totals: crate::tranches::totals(&crate::tranches::scheduled(&signed.funding)),
             corrections: Vec::new(),
@@ -494,6 +531,15 @@ impl Project {
             item,
         };
         crate::correctable::write(self, &target, &c.value).map_err(bad)?;
+        // A correction of a flagged field resolves its flag.
+        for flag in &mut self.data_quality {
+            if flag.version == c.target_version
+                && flag.resolved_by.is_none()
+                && flag.fields.iter().any(|f| f == &c.field)
+            {
+                flag.resolved_by = Some(version);
+            }
+        }
         if let (Some(revision), Some(finalized)) = (c.revision, self.finalized.as_mut()) {
             finalized.corrected_revision = Some(revision);
         }

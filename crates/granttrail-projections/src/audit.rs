@@ -304,6 +304,24 @@ fn describe(event: &ProjectEvent) -> (String, String) {
                 e.target_version, e.target_type, e.field, e.previous, e.value, e.reason
             ),
         ),
+        ProjectEvent::HistoryImported(e) => (
+            format!(
+                "History imported by {} from {} (SHA-256 {}): versions 1 to {}, {} data-quality flag(s)",
+                e.imported_by,
+                e.file_name,
+                e.file_sha256,
+                e.facts,
+                e.flags.len()
+            ),
+            format!(
+                "历史数据导入：{}导入{}（SHA-256 {}），第1至{}版，数据质量标记{}项",
+                e.imported_by,
+                e.file_name,
+                e.file_sha256,
+                e.facts,
+                e.flags.len()
+            ),
+        ),
         ProjectEvent::TrancheReleased(e) => (
             match &e.override_reason {
                 None => format!("Tranche {} released ({})", e.tranche, e.amount),

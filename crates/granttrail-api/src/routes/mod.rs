@@ -4,6 +4,7 @@
 mod commands;
 mod document;
 mod feed;
+mod imports;
 mod log;
 mod ops;
 mod reads;
@@ -50,6 +51,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(users::add_user, users::list_users))
         .routes(routes!(users::disable_user))
+        .routes(routes!(imports::import_historical))
         .routes(routes!(ops::openapi_json))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -184,6 +184,18 @@ pub struct TrancheLine {
     pub override_reason: Option<String>,
 }
 
+/// A data-quality flag of an imported history, as the report notes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityLine {
+    /// The flagged event's version and field(s), in words.
+    pub what: String,
+    /// What is wrong.
+    pub message: String,
+    /// The correction that resolved it, in words, once one did.
+    pub resolved: Option<String>,
+}
+
 /// One correction, as the 更正说明 section lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -334,6 +346,10 @@ pub struct Report {
     pub approved_by: Option<String>,
     /// Every correction recorded (更正说明), oldest first.
     pub corrections: Vec<CorrectionLine>,
+    /// Where an imported history came from, in words.
+    pub imported: Option<String>,
+    /// The imported history's data-quality flags (数据质量说明).
+    pub data_quality: Vec<QualityLine>,
     /// The signature block.
     pub signature: Signature,
     /// The version line.
@@ -634,6 +650,32 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
         passed,
         finalized_on: finalized.as_ref().map(|f| f.finalized_on.to_string()),
         approved_by: finalized.as_ref().map(|f| f.approved_by.clone()),
+        imported: p.imported.as_ref().map(|i| {
+            lang.pick(
+                &format!(
+                    "第1至{}版系据纸质记录导入：{}于{}导入文件{}（SHA-256 {}）。",
+                    i.facts, i.imported_by, i.imported_on, i.file_name, i.file_sha256
+                ),
+                &format!(
+                    "Versions 1 to {} were imported from the paper record: {} imported {} (SHA-256 {}) on {}.",
+                    i.facts, i.imported_by, i.file_name, i.file_sha256, i.imported_on
+                ),
+            )
+        }),
+        data_quality: p
+            .data_quality
+            .iter()
+            .map(|f| QualityLine {
+                what: lang.pick(
+                    &format!("第{}版 {}", f.version, f.fields.join("、")),
+                    &format!("version {} {}", f.version, f.fields.join(", ")),
+                ),
+                message: f.message.clone(),
+                resolved: f.resolved_by.map(|v| {
+                    lang.pick(&format!("已由第{v}版更正"), &format!("corrected by version {v}"))
+                }),
+            })
+            .collect(),
         corrections: p
             .corrections
             .iter()
@@ -780,6 +822,9 @@ fn correction_subject(event_type: &str, version: u64, field: &str, lang: Lang) -
         }
         Some(granttrail_domain::EventType::CorrectionRecorded) => name("更正", "correction"),
         Some(granttrail_domain::EventType::TrancheReleased) => name("拨付", "tranche release"),
+        Some(granttrail_domain::EventType::HistoryImported) => {
+            name("历史数据导入", "history import")
+        }
         None => event_type.to_owned(),
     };
     lang.pick(
@@ -797,6 +842,7 @@ fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
         ),
         ProjectEvent::MidtermEvaluated(_) => lang.pick("中期评估", "mid-term evaluation"),
         ProjectEvent::CorrectionRecorded(_) => lang.pick("更正", "correction"),
+        ProjectEvent::HistoryImported(_) => lang.pick("历史数据导入", "history imported"),
         ProjectEvent::TrancheReleased(e) => lang.pick(
             &format!("拨付第{}期", e.tranche),
             &format!("tranche {} released", e.tranche),

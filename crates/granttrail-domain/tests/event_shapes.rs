@@ -72,6 +72,31 @@ fn every_event_types_stored_shape_is_pinned() {
         seen.push(event.kind());
         insta::assert_json_snapshot!(format!("tranches-{}", event.event_type()), event.encode());
     }
+    // Nor an import: its record, as written after the source's facts.
+    let imported =
+        granttrail_domain::ProjectEvent::HistoryImported(granttrail_domain::HistoryImported {
+            imported_on: granttrail_domain::BusinessDate::parse("2026-11-30").unwrap(),
+            imported_by: granttrail_domain::Person {
+                id: "operator".into(),
+                name: "granttrail import --historical".into(),
+            },
+            file_sha256: "ab".repeat(32),
+            file_name: "source-history.json".into(),
+            facts: 8,
+            recorded_by: vec![granttrail_domain::Person {
+                id: "jtcf-xiangmu".into(),
+                name: "基金会项目负责人".into(),
+            }],
+            flags: vec![granttrail_domain::QualityFlag {
+                version: 3,
+                code: "date-order".into(),
+                message: "completion precedes signing (2022-05-11); likely 2023-02-10".into(),
+                fields: vec!["/completed_on".into()],
+                resolved_by: None,
+            }],
+        });
+    seen.push(imported.kind());
+    insta::assert_json_snapshot!("import-HistoryImported", imported.encode());
     for event_type in EventType::ALL {
         assert!(seen.contains(&event_type), "the seed covers {event_type}");
     }

@@ -47,6 +47,13 @@ async fn the_source_imports_with_its_flag_and_a_dry_run_writes_nothing() {
     let report: Value = serde_json::from_slice(&done.stdout).unwrap();
     let id = report["projects"][0]["id"].as_str().unwrap().to_owned();
 
+    let flagged = staff.get("/api/v1/projects?flagged=true").await;
+    assert_eq!(
+        flagged.json["items"][0]["id"],
+        id.as_str(),
+        "{}",
+        flagged.text
+    );
     let state = staff.get(&format!("/api/v1/projects/{id}")).await;
     assert_eq!(state.json["stage"], "finalized");
     assert_eq!(state.json["self_report"]["completed_on"], "2022-02-10");
@@ -95,6 +102,14 @@ async fn the_source_imports_with_its_flag_and_a_dry_run_writes_nothing() {
     assert_eq!(corrected.status, 200, "{}", corrected.text);
     assert_eq!(corrected.json["data_quality"][0]["resolved_by"], 10);
     assert_eq!(corrected.json["self_report"]["completed_on"], "2023-02-10");
+    let flagged = staff.get("/api/v1/projects?flagged=true").await;
+    assert_eq!(
+        flagged.json["items"],
+        json!([]),
+        "resolved: no longer flagged"
+    );
+    let clean = staff.get("/api/v1/projects?flagged=false").await;
+    assert_eq!(clean.json["items"][0]["id"], id.as_str());
 }
 
 #[tokio::test]

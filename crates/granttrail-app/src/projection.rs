@@ -46,6 +46,8 @@ pub struct ProjectListQuery {
     pub signed_from: Option<BusinessDate>,
     /// Only projects signed on or before this date.
     pub signed_to: Option<BusinessDate>,
+    /// Only projects with (or without) unresolved data-quality flags.
+    pub flagged: Option<bool>,
     /// Page size.
     pub limit: u32,
     /// The last id of the previous page.
@@ -69,6 +71,9 @@ pub struct ListParams {
     pub signed_from: Option<String>,
     /// Last signing date, `YYYY-MM-DD`.
     pub signed_to: Option<String>,
+    /// `true` or `false`: unresolved data-quality flags.
+    #[serde(default)]
+    pub flagged: Option<String>,
     /// Page size, 1 to 500 (50).
     pub limit: Option<String>,
     /// The last id of the previous page.
@@ -95,12 +100,14 @@ impl ListParams {
                 })
             })
             .transpose()?;
-        let overdue = match given(self.overdue).as_deref() {
-            None => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            Some(other) => return Err(bad("overdue", format!("'{other}' is not true or false"))),
+        let yes_or_no = |value: Option<String>, name: &str| match given(value).as_deref() {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => Err(bad(name, format!("'{other}' is not true or false"))),
         };
+        let overdue = yes_or_no(self.overdue, "overdue")?;
+        let flagged = yes_or_no(self.flagged, "flagged")?;
         let date = |value: Option<String>, name: &str| {
             given(value)
                 .map(|d| BusinessDate::parse(d.trim()).map_err(|e| bad(name, e)))
@@ -131,6 +138,7 @@ impl ListParams {
             search,
             signed_from: date(self.signed_from, "signed_from")?,
             signed_to: date(self.signed_to, "signed_to")?,
+            flagged,
             limit,
             cursor,
         })
@@ -233,6 +241,11 @@ pub(crate) fn project_row(id: Uuid, project: &Project) -> ProjectRow {
         overdue_from: project.overdue_from(),
         signed_on: project.signed_on,
         search_text: search_text(project),
+        unresolved_flags: project
+            .data_quality
+            .iter()
+            .filter(|f| f.resolved_by.is_none())
+            .count() as u64,
         state: serde_json::to_value(project).unwrap_or_default(),
     }
 }
@@ -564,6 +577,7 @@ impl App {
             search: query.search.clone(),
             signed_from: query.signed_from,
             signed_to: query.signed_to,
+            flagged: query.flagged,
             after: query.cursor,
             limit: query.limit,
         };

@@ -28,6 +28,7 @@ pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store
         overdue_from: None,
         signed_on: BusinessDate::from_ymd(2022, 5, 11).unwrap(),
         search_text: "jt-1\n全龄友好".into(),
+        unresolved_flags: 0,
         state: json!({"version": version}),
     };
     let racers: Vec<_> = (0..8)
@@ -94,6 +95,7 @@ where
         overdue_from: BusinessDate::from_ymd(2023, 3, 1),
         signed_on: BusinessDate::from_ymd(2022, 5, 11).unwrap(),
         search_text: "全龄友好".into(),
+        unresolved_flags: 0,
         state: json!({"version": version, "title": "全龄友好"}),
     };
     let mut first = append(id, ExpectedVersion::NoStream);
@@ -138,6 +140,7 @@ pub async fn the_list_is_searched_by_text_and_signing_date<S: ProjectionStore + 
         overdue_from: None,
         signed_on,
         search_text: text.into(),
+        unresolved_flags: if n == 3 { 2 } else { 0 },
         state: json!({"n": n as u64}),
     };
     let rows = [
@@ -186,4 +189,26 @@ pub async fn the_list_is_searched_by_text_and_signing_date<S: ProjectionStore + 
         vec![1],
         "the range includes its ends"
     );
+    let flagged = |flagged: bool| {
+        let store = Arc::clone(&store);
+        let filter = ProjectFilter {
+            flagged: Some(flagged),
+            limit: 50,
+            ..ProjectFilter::default()
+        };
+        async move {
+            let rows = store.list_projects(&filter).await.unwrap();
+            rows.iter().map(|r| r.id.as_u128()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(flagged(true).await, vec![3], "unresolved flags");
+    assert_eq!(flagged(false).await, vec![1, 2]);
+    let read = store
+        .list_projects(&ProjectFilter {
+            limit: 50,
+            ..ProjectFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(read[2].unresolved_flags, 2, "the count reads back");
 }

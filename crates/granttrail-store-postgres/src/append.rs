@@ -247,7 +247,7 @@ async fn write(
     if let Some(row) = &request.project_row {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO project_list ({PROJECT_LIST_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){PROJECT_LIST_UPSERT}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){PROJECT_LIST_UPSERT}"
         )))
         .bind(row.id)
         .bind(row.version as i64)
@@ -257,6 +257,7 @@ async fn write(
         .bind(row.overdue_from.map(|d| d.to_string()))
         .bind(row.signed_on.to_string())
         .bind(&row.search_text)
+        .bind(row.unresolved_flags as i64)
         .bind(row.state.to_string())
         .execute(&mut *tx)
         .await?;

@@ -224,6 +224,7 @@ mod tests {
             overdue_from: None,
             signed_on: granttrail_domain::BusinessDate::parse("2022-05-11").unwrap(),
             search_text: String::new(),
+            unresolved_flags: 0,
             state: serde_json::json!({}),
         }
     }

@@ -366,6 +366,7 @@ async fn write(
             add(&mut arguments, row.overdue_from.map(|d| d.to_string()))?;
             add(&mut arguments, row.signed_on.to_string())?;
             add(&mut arguments, row.search_text.clone())?;
+            add(&mut arguments, row.unresolved_flags as i64)?;
             add(&mut arguments, (*state).to_owned())?;
         }
     }

@@ -65,6 +65,15 @@ where
     if let Some(to) = filter.signed_to {
         query.push(" AND signed_on <= ").push_bind(to.to_string());
     }
+    match filter.flagged {
+        Some(true) => {
+            query.push(" AND unresolved_flags > 0");
+        }
+        Some(false) => {
+            query.push(" AND unresolved_flags = 0");
+        }
+        None => {}
+    }
     if let Some(after) = filter.after {
         query.push(" AND id > ").push_bind(after);
     }

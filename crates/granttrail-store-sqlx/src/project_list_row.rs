@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 /// The stored columns, in the order of every statement that reads or
 /// writes a row.
-pub const PROJECT_LIST_COLUMNS: &str =
-    "id, version, stage, executor_org_id, planned_end, overdue_from, signed_on, search_text, state";
+pub const PROJECT_LIST_COLUMNS: &str = "id, version, stage, executor_org_id, planned_end, overdue_from, signed_on, search_text, \
+     unresolved_flags, state";
 
 /// How many columns [`PROJECT_LIST_COLUMNS`] names.
-pub const PROJECT_LIST_COLUMN_COUNT: usize = 9;
+pub const PROJECT_LIST_COLUMN_COUNT: usize = 10;
 
 /// What an upsert of rows does with a row that exists: it moves forward
 /// only, never back to an older version (a runner catching up may write
@@ -20,7 +20,8 @@ pub const PROJECT_LIST_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET \
      version = excluded.version, stage = excluded.stage, \
      executor_org_id = excluded.executor_org_id, planned_end = excluded.planned_end, \
      overdue_from = excluded.overdue_from, signed_on = excluded.signed_on, \
-     search_text = excluded.search_text, state = excluded.state \
+     search_text = excluded.search_text, unresolved_flags = excluded.unresolved_flags, \
+     state = excluded.state \
      WHERE project_list.version < excluded.version";
 
 /// A row read with [`PROJECT_LIST_COLUMNS`] (dates and state as text).
@@ -33,6 +34,7 @@ pub type ProjectListRow = (
     Option<String>,
     String,
     String,
+    i64,
     String,
 );
 
@@ -47,6 +49,7 @@ pub fn project_from_row(row: ProjectListRow) -> Result<ProjectRow, StoreError> {
         overdue_from,
         signed_on,
         search_text,
+        unresolved_flags,
         state,
     ) = row;
     let bad = |reason: String| StoreError::corrupt_row("project_list", id.to_string(), reason);
@@ -63,6 +66,8 @@ pub fn project_from_row(row: ProjectListRow) -> Result<ProjectRow, StoreError> {
             .map_err(bad)?,
         signed_on: BusinessDate::parse(&signed_on).map_err(bad)?,
         search_text,
+        unresolved_flags: u64::try_from(unresolved_flags)
+            .map_err(|_| bad("a negative count of flags".into()))?,
         state: serde_json::from_str(&state).map_err(|e| bad(e.to_string()))?,
     })
 }
@@ -92,6 +97,7 @@ where
             .push_bind(row.overdue_from.map(|d| d.to_string()))
             .push_bind(row.signed_on.to_string())
             .push_bind(row.search_text.clone())
+            .push_bind(row.unresolved_flags as i64)
             .push_bind(row.state.to_string());
     });
     query.push(PROJECT_LIST_UPSERT);

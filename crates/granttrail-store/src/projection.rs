@@ -32,6 +32,9 @@ pub struct ProjectRow {
     /// What a search looks in: the code, title, executor (name and id)
     /// and communities, lowercased, one per line.
     pub search_text: String,
+    /// Data-quality flags of an imported history not yet resolved by a
+    /// correction (`?flagged=true`).
+    pub unresolved_flags: u64,
     /// The folded `granttrail_domain::Project` as JSON.
     pub state: Value,
 }
@@ -71,6 +74,9 @@ pub struct ProjectFilter {
     pub signed_from: Option<BusinessDate>,
     /// Only projects signed on or before this date.
     pub signed_to: Option<BusinessDate>,
+    /// Only projects with (`Some(true)`) or without (`Some(false)`)
+    /// unresolved data-quality flags.
+    pub flagged: Option<bool>,
     /// Only projects after this id (the cursor).
     pub after: Option<Uuid>,
     /// At most this many.

@@ -121,6 +121,7 @@ pub(super) async fn project_events(
            ("overdue" = Option<bool>, Query, description = "only (or no) overdue projects"),
            ("signed_from" = Option<String>, Query, description = "only projects signed on or after this date (YYYY-MM-DD)"),
            ("signed_to" = Option<String>, Query, description = "only projects signed on or before this date (YYYY-MM-DD)"),
+           ("flagged" = Option<bool>, Query, description = "only projects with (or without) unresolved data-quality flags from a historical import"),
            ("limit" = Option<u32>, Query, description = "page size, 1 to 500 (50)"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
     responses((status = 200, description = "one page, ordered by id", body = ProjectPage, content_type = "application/json"),

@@ -49,6 +49,7 @@ impl ListQuery {
             overdue: given(&self.overdue),
             signed_from: given(&self.signed_from),
             signed_to: given(&self.signed_to),
+            flagged: None,
             limit: Some("50".into()),
             cursor: given(&self.cursor),
         }

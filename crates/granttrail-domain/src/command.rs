@@ -87,6 +87,39 @@ pub struct RecordCorrection {
     pub reason: String,
 }
 
+/// Attach a file as evidence: the API makes this command from an upload,
+/// once the bytes are kept and hashed (never from a client's JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddAttachment {
+    /// Date of attaching.
+    pub added_on: BusinessDate,
+    /// SHA-256 of the bytes (hex).
+    pub sha256: String,
+    /// The file's name, no path.
+    pub name: String,
+    /// The media type sniffed from the content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// What it evidences.
+    pub evidences: crate::attachments::Evidence,
+}
+
+/// Withdraw an attachment: the event says why; the hash stays on record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawAttachment {
+    /// Date of the withdrawal.
+    pub withdrawn_on: BusinessDate,
+    /// The attachment's SHA-256.
+    pub sha256: String,
+    /// Why it is withdrawn.
+    pub reason: String,
+}
+
 /// Release a tranche of the grant (拨付).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -222,6 +255,10 @@ pub enum Command {
     RecordCorrection(RecordCorrection),
     /// See [`ReleaseTranche`].
     ReleaseTranche(ReleaseTranche),
+    /// See [`AddAttachment`].
+    AddAttachment(AddAttachment),
+    /// See [`WithdrawAttachment`].
+    WithdrawAttachment(WithdrawAttachment),
 }
 
 /// The name of a command without its body: what a stage allows, and the
@@ -249,11 +286,15 @@ pub enum CommandKind {
     Correct,
     /// `POST /api/v1/projects/{id}/tranche-releases`
     ReleaseTranche,
+    /// `POST /api/v1/projects/{id}/attachments` (an upload)
+    Attach,
+    /// `POST /api/v1/projects/{id}/attachment-withdrawals`
+    WithdrawAttachment,
 }
 
 impl CommandKind {
     /// Every kind, in lifecycle order.
-    pub const ALL: [CommandKind; 10] = [
+    pub const ALL: [CommandKind; 12] = [
         CommandKind::Sign,
         CommandKind::Extend,
         CommandKind::Midterm,
@@ -264,6 +305,8 @@ impl CommandKind {
         CommandKind::Finalize,
         CommandKind::Correct,
         CommandKind::ReleaseTranche,
+        CommandKind::Attach,
+        CommandKind::WithdrawAttachment,
     ];
 
     /// The snake_case name used in the fixture format and in 409 bodies.
@@ -279,6 +322,8 @@ impl CommandKind {
             CommandKind::Finalize => "finalize",
             CommandKind::Correct => "correct",
             CommandKind::ReleaseTranche => "release_tranche",
+            CommandKind::Attach => "attach",
+            CommandKind::WithdrawAttachment => "withdraw_attachment",
         }
     }
 
@@ -301,6 +346,10 @@ impl CommandKind {
             CommandKind::Finalize => Command::FinalizeEvaluation(Deserialize::deserialize(body)?),
             CommandKind::Correct => Command::RecordCorrection(Deserialize::deserialize(body)?),
             CommandKind::ReleaseTranche => Command::ReleaseTranche(Deserialize::deserialize(body)?),
+            CommandKind::Attach => Command::AddAttachment(Deserialize::deserialize(body)?),
+            CommandKind::WithdrawAttachment => {
+                Command::WithdrawAttachment(Deserialize::deserialize(body)?)
+            }
         })
     }
 }
@@ -325,6 +374,8 @@ impl Command {
             Command::FinalizeEvaluation(_) => CommandKind::Finalize,
             Command::RecordCorrection(_) => CommandKind::Correct,
             Command::ReleaseTranche(_) => CommandKind::ReleaseTranche,
+            Command::AddAttachment(_) => CommandKind::Attach,
+            Command::WithdrawAttachment(_) => CommandKind::WithdrawAttachment,
         }
     }
 }

@@ -64,6 +64,8 @@ pub fn decide(state: Option<&Project>, command: &Command) -> Result<Vec<ProjectE
         Command::FinalizeEvaluation(c) => finalize_evaluation(project, c)?,
         Command::RecordCorrection(c) => crate::correction::record_correction(project, c)?,
         Command::ReleaseTranche(c) => crate::tranches::release(project, c)?,
+        Command::AddAttachment(c) => crate::attachments::attach(project, c)?,
+        Command::WithdrawAttachment(c) => crate::attachments::withdraw(project, c)?,
     };
     Ok(vec![event])
 }

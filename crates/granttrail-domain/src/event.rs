@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use crate::date::BusinessDate;
 use crate::event_data::{
-    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, HistoryImported, MidtermEvaluated,
-    PeriodExtended, ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
-    TrancheReleased,
+    AttachmentAdded, AttachmentWithdrawn, CorrectionRecorded, EvaluationDrafted,
+    EvaluationFinalized, HistoryImported, MidtermEvaluated, PeriodExtended, ProjectSigned,
+    SelfReportReviewed, SelfReportSubmitted, SiteVisited, TrancheReleased,
 };
 use crate::event_type::EventType;
 
@@ -41,6 +41,10 @@ pub enum ProjectEvent {
     TrancheReleased(TrancheReleased),
     /// See [`HistoryImported`].
     HistoryImported(HistoryImported),
+    /// See [`AttachmentAdded`].
+    AttachmentAdded(AttachmentAdded),
+    /// See [`AttachmentWithdrawn`].
+    AttachmentWithdrawn(AttachmentWithdrawn),
 }
 
 /// An event as it is persisted: type name, schema version and JSON data.
@@ -98,6 +102,8 @@ impl ProjectEvent {
             ProjectEvent::CorrectionRecorded(_) => EventType::CorrectionRecorded,
             ProjectEvent::TrancheReleased(_) => EventType::TrancheReleased,
             ProjectEvent::HistoryImported(_) => EventType::HistoryImported,
+            ProjectEvent::AttachmentAdded(_) => EventType::AttachmentAdded,
+            ProjectEvent::AttachmentWithdrawn(_) => EventType::AttachmentWithdrawn,
         }
     }
 
@@ -120,6 +126,8 @@ impl ProjectEvent {
             ProjectEvent::CorrectionRecorded(e) => e.corrected_on,
             ProjectEvent::TrancheReleased(e) => e.released_on,
             ProjectEvent::HistoryImported(e) => e.imported_on,
+            ProjectEvent::AttachmentAdded(e) => e.added_on,
+            ProjectEvent::AttachmentWithdrawn(e) => e.withdrawn_on,
         }
     }
 
@@ -143,6 +151,8 @@ impl ProjectEvent {
             ProjectEvent::CorrectionRecorded(e) => serde_json::to_value(e),
             ProjectEvent::TrancheReleased(e) => serde_json::to_value(e),
             ProjectEvent::HistoryImported(e) => serde_json::to_value(e),
+            ProjectEvent::AttachmentAdded(e) => serde_json::to_value(e),
+            ProjectEvent::AttachmentWithdrawn(e) => serde_json::to_value(e),
         }
         // Serialising these plain structs to a Value cannot fail: every
         // map key is a string and no field has a fallible Serialize.
@@ -222,6 +232,12 @@ impl ProjectEvent {
             }
             EventType::HistoryImported => {
                 ProjectEvent::HistoryImported(D::deserialize(data).map_err(malformed)?)
+            }
+            EventType::AttachmentAdded => {
+                ProjectEvent::AttachmentAdded(D::deserialize(data).map_err(malformed)?)
+            }
+            EventType::AttachmentWithdrawn => {
+                ProjectEvent::AttachmentWithdrawn(D::deserialize(data).map_err(malformed)?)
             }
         })
     }

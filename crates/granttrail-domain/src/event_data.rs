@@ -257,6 +257,41 @@ pub struct HistoryImported {
     pub flags: Vec<crate::history::QualityFlag>,
 }
 
+/// 证明材料: a file attached as evidence, by its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentAdded {
+    /// Date of attaching.
+    pub added_on: BusinessDate,
+    /// SHA-256 of the bytes (hex): every read checks the bytes against it.
+    pub sha256: String,
+    /// The file's name, no path.
+    pub name: String,
+    /// The media type sniffed from the content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// What it evidences.
+    pub evidences: crate::attachments::Evidence,
+    /// Who attached it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_by: Option<Person>,
+}
+
+/// An attachment withdrawn, with the reason; its hash stays on record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentWithdrawn {
+    /// Date of the withdrawal.
+    pub withdrawn_on: BusinessDate,
+    /// The attachment's SHA-256.
+    pub sha256: String,
+    /// Why.
+    pub reason: String,
+}
+
 impl EvaluationDrafted {
     /// The draft a command describes, numbered as `revision`.
     pub fn from_command(revision: u32, draft: crate::command::DraftEvaluation) -> Self {

@@ -28,11 +28,15 @@ pub enum EventType {
     TrancheReleased,
     /// 历史数据导入.
     HistoryImported,
+    /// 证明材料.
+    AttachmentAdded,
+    /// 撤回证明材料.
+    AttachmentWithdrawn,
 }
 
 impl EventType {
     /// Every event type, in lifecycle order.
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 13] = [
         EventType::ProjectSigned,
         EventType::PeriodExtended,
         EventType::MidtermEvaluated,
@@ -44,6 +48,8 @@ impl EventType {
         EventType::CorrectionRecorded,
         EventType::TrancheReleased,
         EventType::HistoryImported,
+        EventType::AttachmentAdded,
+        EventType::AttachmentWithdrawn,
     ];
 
     /// The stored name.
@@ -60,6 +66,8 @@ impl EventType {
             EventType::CorrectionRecorded => "CorrectionRecorded",
             EventType::TrancheReleased => "TrancheReleased",
             EventType::HistoryImported => "HistoryImported",
+            EventType::AttachmentAdded => "AttachmentAdded",
+            EventType::AttachmentWithdrawn => "AttachmentWithdrawn",
         }
     }
 
@@ -83,7 +91,9 @@ impl EventType {
             | EventType::EvaluationFinalized
             | EventType::CorrectionRecorded
             | EventType::TrancheReleased
-            | EventType::HistoryImported => 1,
+            | EventType::HistoryImported
+            | EventType::AttachmentAdded
+            | EventType::AttachmentWithdrawn => 1,
         }
     }
 }

@@ -50,6 +50,7 @@ pub fn decide_as(
             ProjectEvent::EvaluationDrafted(e) => e.drafted_by = Some(by.clone()),
             ProjectEvent::EvaluationFinalized(e) => e.finalized_by = Some(by.clone()),
             ProjectEvent::TrancheReleased(e) => e.released_by = Some(by.clone()),
+            ProjectEvent::AttachmentAdded(e) => e.added_by = Some(by.clone()),
             _ => {}
         }
     }

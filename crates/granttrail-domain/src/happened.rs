@@ -57,6 +57,10 @@ fn in_the_future(command: &Command, today: BusinessDate) -> Vec<FieldError> {
         }
         Command::RecordCorrection(c) => vec![("/corrected_on", "the correction", c.corrected_on)],
         Command::ReleaseTranche(c) => vec![("/released_on", "the release", c.released_on)],
+        Command::AddAttachment(c) => vec![("/added_on", "the attachment", c.added_on)],
+        Command::WithdrawAttachment(c) => {
+            vec![("/withdrawn_on", "the withdrawal", c.withdrawn_on)]
+        }
     };
     let latest = today.next_day().unwrap_or(today);
     dates

@@ -245,7 +245,10 @@ fn as_stated(state: Option<&Project>, command: &Command) -> Result<Vec<ProjectEv
                 }
                 // A correction or a release needs a valid target: an
                 // import records facts, not acts upon them.
-                Command::RecordCorrection(_) | Command::ReleaseTranche(_) => {
+                Command::RecordCorrection(_)
+                | Command::ReleaseTranche(_)
+                | Command::AddAttachment(_)
+                | Command::WithdrawAttachment(_) => {
                     return Err(Rejection::InvalidTransition {
                         command: kind,
                         stage: project.stage,

@@ -36,6 +36,7 @@
 //! instant, the actor and "today" come from the outer layers. Storage,
 //! hashing, authorisation and rendering live in other crates.
 
+mod attachments;
 mod checks;
 mod command;
 mod correctable;
@@ -55,18 +56,19 @@ mod state;
 mod tranches;
 mod values;
 
+pub use attachments::{AttachmentStatus, Evidence, FinanceCheckKind, Withdrawal};
 pub use command::{
-    Command, CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordCorrection,
-    RecordMidtermEvaluation, RecordSiteVisit, ReleaseTranche, ReviewSelfReport, SignProject,
-    SubmitSelfReport,
+    AddAttachment, Command, CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation,
+    RecordCorrection, RecordMidtermEvaluation, RecordSiteVisit, ReleaseTranche, ReviewSelfReport,
+    SignProject, SubmitSelfReport, WithdrawAttachment,
 };
 pub use date::BusinessDate;
 pub use decide::{MAX_ITEMS, MAX_KEY, MAX_LONG_TEXT, MAX_SHORT_TEXT, decide};
 pub use event::{DecodeError, EncodedEvent, ProjectEvent};
 pub use event_data::{
-    CorrectionRecorded, EvaluationDrafted, EvaluationFinalized, HistoryImported, MidtermEvaluated,
-    PeriodExtended, ProjectSigned, SelfReportReviewed, SelfReportSubmitted, SiteVisited,
-    TrancheReleased,
+    AttachmentAdded, AttachmentWithdrawn, CorrectionRecorded, EvaluationDrafted,
+    EvaluationFinalized, HistoryImported, MidtermEvaluated, PeriodExtended, ProjectSigned,
+    SelfReportReviewed, SelfReportSubmitted, SiteVisited, TrancheReleased,
 };
 pub use event_type::EventType;
 pub use four_eyes::{FourEyes, decide_as};

@@ -57,15 +57,47 @@ impl Stage {
                 C::SubmitSelfReport,
                 C::Correct,
                 C::ReleaseTranche,
+                C::Attach,
+                C::WithdrawAttachment,
             ],
-            Stage::SelfReportSubmitted => &[C::Review, C::Correct, C::ReleaseTranche],
-            Stage::Reviewed => &[C::Visit, C::Correct, C::ReleaseTranche],
-            Stage::SiteVisited => &[C::Draft, C::Correct, C::ReleaseTranche],
-            Stage::Drafted => &[C::Draft, C::Finalize, C::Correct, C::ReleaseTranche],
+            Stage::SelfReportSubmitted => &[
+                C::Review,
+                C::Correct,
+                C::ReleaseTranche,
+                C::Attach,
+                C::WithdrawAttachment,
+            ],
+            Stage::Reviewed => &[
+                C::Visit,
+                C::Correct,
+                C::ReleaseTranche,
+                C::Attach,
+                C::WithdrawAttachment,
+            ],
+            Stage::SiteVisited => &[
+                C::Draft,
+                C::Correct,
+                C::ReleaseTranche,
+                C::Attach,
+                C::WithdrawAttachment,
+            ],
+            Stage::Drafted => &[
+                C::Draft,
+                C::Finalize,
+                C::Correct,
+                C::ReleaseTranche,
+                C::Attach,
+                C::WithdrawAttachment,
+            ],
             // Final: nothing changes its course, but a wrong fact can still
             // be corrected (a new revision of the report), and tranches
             // released.
-            Stage::Finalized => &[C::Correct, C::ReleaseTranche],
+            Stage::Finalized => &[
+                C::Correct,
+                C::ReleaseTranche,
+                C::Attach,
+                C::WithdrawAttachment,
+            ],
         }
     }
 
@@ -249,6 +281,9 @@ pub struct Project {
     /// The amounts scheduled, released and withheld, with a schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tranche_totals: Option<crate::tranches::TrancheTotals>,
+    /// Files attached as evidence, oldest first (withdrawn ones stay).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachments::AttachmentStatus>,
     /// Where the history came from, when it was imported from paper.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<Imported>,
@@ -374,6 +409,8 @@ fn producing_command(event: &ProjectEvent) -> Option<CommandKind> {
         ProjectEvent::CorrectionRecorded(_) => CommandKind::Correct,
         ProjectEvent::TrancheReleased(_) => CommandKind::ReleaseTranche,
         ProjectEvent::HistoryImported(_) => return None,
+        ProjectEvent::AttachmentAdded(_) => CommandKind::Attach,
+        ProjectEvent::AttachmentWithdrawn(_) => CommandKind::WithdrawAttachment,
     })
 }
 
@@ -440,6 +477,8 @@ pub fn evolve(state: Option<Project>, event: &ProjectEvent) -> Result<Project, H
             project.apply_correction(version, correction)?;
         }
         ProjectEvent::TrancheReleased(released) => project.apply_release(released),
+        ProjectEvent::AttachmentAdded(added) => project.apply_attachment(added),
+        ProjectEvent::AttachmentWithdrawn(withdrawn) => project.apply_withdrawal(withdrawn),
         ProjectEvent::HistoryImported(imported) => {
             project.imported = Some(Imported {
                 imported_on: imported.imported_on,
@@ -506,6 +545,7 @@ impl Project {
             site_visit: None,
             draft: None,
             finalized: None,
+            attachments: Vec::new(),
             imported: None,
             data_quality: Vec::new(),
             tranches: crate::tranches::scheduled(&signed.funding),

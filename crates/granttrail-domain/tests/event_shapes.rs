@@ -97,6 +97,39 @@ fn every_event_types_stored_shape_is_pinned() {
         });
     seen.push(imported.kind());
     insta::assert_json_snapshot!("import-HistoryImported", imported.encode());
+    // Nor evidence: a file attached by a person, then withdrawn.
+    let attach = |body: serde_json::Value, kind, history: &[granttrail_domain::ProjectEvent]| {
+        granttrail_domain::decide_as(
+            fold(history).unwrap().as_ref(),
+            &support::command(kind, body),
+            granttrail_domain::BusinessDate::parse("2023-03-01").unwrap(),
+            &granttrail_domain::Person {
+                id: "zhangsan".into(),
+                name: "张三".into(),
+            },
+            granttrail_domain::FourEyes::Required,
+        )
+        .unwrap()
+    };
+    let mut history = events.clone();
+    let added = attach(
+        serde_json::json!({"added_on": "2023-03-01", "sha256": "ab".repeat(32),
+                           "name": "分享图集.pdf", "media_type": "application/pdf", "size": 2048,
+                           "evidences": {"of": "indicator", "indicator": "sharing_booklets"}}),
+        CommandKind::Attach,
+        &history,
+    );
+    history.extend(added.clone());
+    let withdrawn = attach(
+        serde_json::json!({"withdrawn_on": "2023-03-01", "sha256": "ab".repeat(32),
+                           "reason": "上传了旧版本"}),
+        CommandKind::WithdrawAttachment,
+        &history,
+    );
+    for event in added.iter().chain(&withdrawn) {
+        seen.push(event.kind());
+        insta::assert_json_snapshot!(format!("evidence-{}", event.event_type()), event.encode());
+    }
     for event_type in EventType::ALL {
         assert!(seen.contains(&event_type), "the seed covers {event_type}");
     }

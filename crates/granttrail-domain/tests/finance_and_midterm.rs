@@ -162,7 +162,13 @@ fn a_midterm_evaluation_after_the_self_report_is_refused_by_the_stage() {
         .when(command(K::Midterm, midterm_body()))
         .then_invalid_transition(
             Stage::SelfReportSubmitted,
-            &[K::Review, K::Correct, K::ReleaseTranche],
+            &[
+                K::Review,
+                K::Correct,
+                K::ReleaseTranche,
+                K::Attach,
+                K::WithdrawAttachment,
+            ],
         );
 }
 

@@ -482,7 +482,15 @@ fn a_finalized_project_accepts_nothing_but_corrections() {
     for (kind, body) in support::seed_bodies().into_iter().skip(1) {
         given(seed_until(Stage::Finalized))
             .when(command(kind, body))
-            .then_invalid_transition(Stage::Finalized, &[K::Correct, K::ReleaseTranche]);
+            .then_invalid_transition(
+                Stage::Finalized,
+                &[
+                    K::Correct,
+                    K::ReleaseTranche,
+                    K::Attach,
+                    K::WithdrawAttachment,
+                ],
+            );
     }
 }
 

@@ -17,12 +17,44 @@ fn expected_allowed(stage: Stage) -> Vec<K> {
             K::SubmitSelfReport,
             K::Correct,
             K::ReleaseTranche,
+            K::Attach,
+            K::WithdrawAttachment,
         ],
-        Stage::SelfReportSubmitted => vec![K::Review, K::Correct, K::ReleaseTranche],
-        Stage::Reviewed => vec![K::Visit, K::Correct, K::ReleaseTranche],
-        Stage::SiteVisited => vec![K::Draft, K::Correct, K::ReleaseTranche],
-        Stage::Drafted => vec![K::Draft, K::Finalize, K::Correct, K::ReleaseTranche],
-        Stage::Finalized => vec![K::Correct, K::ReleaseTranche],
+        Stage::SelfReportSubmitted => vec![
+            K::Review,
+            K::Correct,
+            K::ReleaseTranche,
+            K::Attach,
+            K::WithdrawAttachment,
+        ],
+        Stage::Reviewed => vec![
+            K::Visit,
+            K::Correct,
+            K::ReleaseTranche,
+            K::Attach,
+            K::WithdrawAttachment,
+        ],
+        Stage::SiteVisited => vec![
+            K::Draft,
+            K::Correct,
+            K::ReleaseTranche,
+            K::Attach,
+            K::WithdrawAttachment,
+        ],
+        Stage::Drafted => vec![
+            K::Draft,
+            K::Finalize,
+            K::Correct,
+            K::ReleaseTranche,
+            K::Attach,
+            K::WithdrawAttachment,
+        ],
+        Stage::Finalized => vec![
+            K::Correct,
+            K::ReleaseTranche,
+            K::Attach,
+            K::WithdrawAttachment,
+        ],
     }
 }
 
@@ -46,6 +78,12 @@ fn valid_body(kind: K) -> serde_json::Value {
         // The seed schedules no tranches: the body is judged (and refused
         // for naming none), which is what the table promises.
         K::ReleaseTranche => json!({"released_on": "2023-03-01", "tranche": 1}),
+        K::Attach => json!({"added_on": "2023-03-01", "sha256": "ab".repeat(32),
+                            "name": "签到表.pdf", "media_type": "application/pdf", "size": 1024,
+                            "evidences": {"of": "project"}}),
+        // Nothing is attached in the seed: judged, and refused for that.
+        K::WithdrawAttachment => json!({"withdrawn_on": "2023-03-01", "sha256": "ab".repeat(32),
+                                        "reason": "重复上传"}),
         K::Correct => json!({"corrected_on": "2023-03-01", "version": 1, "field": "/title",
                              "value": "全龄友好社区自组织培育扶持项目", "reason": "协议文本为准"}),
     }
@@ -61,7 +99,7 @@ fn every_command_in_every_stage_follows_the_table() {
             let result = decide(Some(&state), &command(kind, valid_body(kind)));
             match (kind, expected_allowed(stage).contains(&kind)) {
                 (K::Sign, _) => assert_eq!(result, Err(Rejection::ProjectAlreadyExists)),
-                (K::ReleaseTranche, true) => assert!(
+                (K::ReleaseTranche | K::WithdrawAttachment, true) => assert!(
                     matches!(result, Err(Rejection::Invalid(_))),
                     "{kind} in {stage}: {result:?}"
                 ),

@@ -304,6 +304,20 @@ fn describe(event: &ProjectEvent) -> (String, String) {
                 e.target_version, e.target_type, e.field, e.previous, e.value, e.reason
             ),
         ),
+        ProjectEvent::AttachmentAdded(e) => (
+            format!(
+                "Attached {} ({}, {} bytes, SHA-256 {})",
+                e.name, e.media_type, e.size, e.sha256
+            ),
+            format!(
+                "附证明材料：{}（{}，{}字节，SHA-256 {}）",
+                e.name, e.media_type, e.size, e.sha256
+            ),
+        ),
+        ProjectEvent::AttachmentWithdrawn(e) => (
+            format!("Attachment {} withdrawn: {}", e.sha256, e.reason),
+            format!("撤回证明材料{}，原因：{}", e.sha256, e.reason),
+        ),
         ProjectEvent::HistoryImported(e) => (
             format!(
                 "History imported by {} from {} (SHA-256 {}): versions 1 to {}, {} data-quality flag(s)",

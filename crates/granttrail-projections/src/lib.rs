@@ -37,7 +37,7 @@ pub use bundle::{
 };
 pub use point::{PointInTime, ProjectionError, decode, decode_events, state_at};
 pub use report::{
-    CorrectionLine, ExtensionLine, IndicatorLine, Lang, MidtermLine, Milestone, Money, OutputGroup,
-    Proof, Report, ReportError, Signature, Step, Words, build_report,
+    CorrectionLine, EvidenceLine, ExtensionLine, IndicatorLine, Lang, MidtermLine, Milestone,
+    Money, OutputGroup, Proof, Report, ReportError, Signature, Step, Words, build_report,
 };
 pub use view::ProjectView;

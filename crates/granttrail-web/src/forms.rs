@@ -224,6 +224,14 @@ fn fields_of(kind: CommandKind, project: Option<&Project>) -> Vec<(String, &'sta
             f("finalized_on", "f_finalized_on", Input::Date),
             f("approved_by", "f_approved_by", Input::Text),
         ],
+        // Offered as an upload by the API, never as a form (see
+        // `pages/project.rs`).
+        CommandKind::Attach => Vec::new(),
+        CommandKind::WithdrawAttachment => vec![
+            f("withdrawn_on", "f_withdrawn_on", Input::Date),
+            f("sha256", "f_sha256", Input::Text),
+            f("reason", "f_withdrawal_reason", Input::Long),
+        ],
         CommandKind::ReleaseTranche => vec![
             f("released_on", "f_released_on", Input::Date),
             f("tranche", "f_tranche", Input::Number),

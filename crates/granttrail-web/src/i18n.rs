@@ -268,6 +268,15 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("cmd_correct", "Correct a recorded fact", "更正已记录的事项"),
     ("midterm", "Mid-term evaluation", "中期评估"),
     ("cmd_release_tranche", "Release a tranche", "拨付一期资金"),
+    ("cmd_attach", "Attach evidence", "上传证明材料"),
+    (
+        "cmd_withdraw_attachment",
+        "Withdraw an attachment",
+        "撤回证明材料",
+    ),
+    ("f_withdrawn_on", "Withdrawn on", "撤回日期"),
+    ("f_sha256", "SHA-256 of the file", "文件的 SHA-256"),
+    ("f_withdrawal_reason", "Reason", "撤回原因"),
     ("f_released_on", "Released on", "拨付日期"),
     ("f_tranche", "Tranche number", "期数"),
     (

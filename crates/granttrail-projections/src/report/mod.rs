@@ -196,6 +196,20 @@ pub struct QualityLine {
     pub resolved: Option<String>,
 }
 
+/// A file of evidence, as a section of the report lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EvidenceLine {
+    /// The file's name.
+    pub name: String,
+    /// What it evidences, in words.
+    pub of: String,
+    /// Its SHA-256 (hex), which ties the printed list to the bytes.
+    pub sha256: String,
+    /// Size and type, in words.
+    pub size: String,
+}
+
 /// One correction, as the 更正说明 section lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -346,6 +360,10 @@ pub struct Report {
     pub approved_by: Option<String>,
     /// Every correction recorded (更正说明), oldest first.
     pub corrections: Vec<CorrectionLine>,
+    /// Evidence attached (not withdrawn), by the section it supports:
+    /// 一 (the evaluation's steps), 二 (the work and its outputs), 四
+    /// (finances).
+    pub evidence: [Vec<EvidenceLine>; 3],
     /// Where an imported history came from, in words.
     pub imported: Option<String>,
     /// The imported history's data-quality flags (数据质量说明).
@@ -676,6 +694,7 @@ pub fn build_report(events: &[StoredEvent], lang: Lang) -> Result<Report, Report
                 }),
             })
             .collect(),
+        evidence: evidence_by_section(&p, lang),
         corrections: p
             .corrections
             .iter()
@@ -788,6 +807,43 @@ fn money_of(p: &Project, original_source: &str, lang: Lang) -> Money {
     }
 }
 
+/// The attachments not withdrawn, each under the section it supports.
+fn evidence_by_section(p: &Project, lang: Lang) -> [Vec<EvidenceLine>; 3] {
+    use granttrail_domain::{Evidence, FinanceCheckKind, Stage};
+    let mut sections: [Vec<EvidenceLine>; 3] = Default::default();
+    for a in p.attachments.iter().filter(|a| a.withdrawn.is_none()) {
+        let (section, of) = match &a.evidences {
+            Evidence::Project => (1, lang.pick("项目整体", "the project")),
+            Evidence::Stage { stage } => match stage {
+                Stage::Signed | Stage::Returned => (1, stage.as_str().to_owned()),
+                other => (0, other.as_str().to_owned()),
+            },
+            Evidence::Indicator { indicator } => (
+                1,
+                p.indicators
+                    .iter()
+                    .find(|i| &i.key == indicator)
+                    .map_or(indicator.clone(), |i| i.label.clone()),
+            ),
+            Evidence::FinanceCheck { check } => (
+                2,
+                match check {
+                    FinanceCheckKind::Vouchers => lang.pick("原始凭证", "original vouchers"),
+                    FinanceCheckKind::Budget => lang.pick("预决算表", "budget and final accounts"),
+                    FinanceCheckKind::Compliance => lang.pick("财务规范性", "compliance"),
+                },
+            ),
+        };
+        sections[section].push(EvidenceLine {
+            name: a.name.clone(),
+            of,
+            sha256: a.sha256.clone(),
+            size: format!("{}, {} B", a.media_type, a.size),
+        });
+    }
+    sections
+}
+
 /// A corrected value as text: strings as they are, lists joined, nothing
 /// as "—".
 fn value_text(value: &serde_json::Value, lang: Lang) -> String {
@@ -825,6 +881,10 @@ fn correction_subject(event_type: &str, version: u64, field: &str, lang: Lang) -
         Some(granttrail_domain::EventType::HistoryImported) => {
             name("历史数据导入", "history import")
         }
+        Some(granttrail_domain::EventType::AttachmentAdded) => name("证明材料", "attachment"),
+        Some(granttrail_domain::EventType::AttachmentWithdrawn) => {
+            name("撤回证明材料", "attachment withdrawal")
+        }
         None => event_type.to_owned(),
     };
     lang.pick(
@@ -843,6 +903,10 @@ fn milestone_label(event: &ProjectEvent, lang: Lang) -> String {
         ProjectEvent::MidtermEvaluated(_) => lang.pick("中期评估", "mid-term evaluation"),
         ProjectEvent::CorrectionRecorded(_) => lang.pick("更正", "correction"),
         ProjectEvent::HistoryImported(_) => lang.pick("历史数据导入", "history imported"),
+        ProjectEvent::AttachmentAdded(e) => {
+            lang.pick(&format!("附{}", e.name), &format!("attached {}", e.name))
+        }
+        ProjectEvent::AttachmentWithdrawn(_) => lang.pick("撤回证明材料", "attachment withdrawn"),
         ProjectEvent::TrancheReleased(e) => lang.pick(
             &format!("拨付第{}期", e.tranche),
             &format!("tranche {} released", e.tranche),

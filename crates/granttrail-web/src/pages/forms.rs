@@ -113,7 +113,7 @@ pub(crate) async fn command(
     }
     let Some(kind) = CommandKind::ALL
         .into_iter()
-        .find(|k| k.as_str() == kind && *k != CommandKind::Sign)
+        .find(|k| k.as_str() == kind && !matches!(k, CommandKind::Sign | CommandKind::Attach))
     else {
         return error_page(viewer.lang, Some(&viewer), &AppError::NotFound);
     };

@@ -202,6 +202,8 @@ fn forms_for(viewer: &Viewer, view: &ProjectView, refused: Option<&Refused>) -> 
         .iter()
         .copied()
         .filter(|kind| role_permits(role, Action::Command(*kind)))
+        // An attachment arrives as an upload (the API's), not as a form.
+        .filter(|kind| *kind != CommandKind::Attach)
         .map(|kind| {
             let (values, errors) = match refused {
                 Some(r) if r.kind == kind => (r.values.clone(), r.errors.clone()),

@@ -83,6 +83,12 @@ impl Server {
         self.database.starts_with("sqlite:")
     }
 
+    /// The SQLite database file (its attachment bytes are in
+    /// `<file>.blobs`).
+    pub fn database_file(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(self.database.trim_start_matches("sqlite://"))
+    }
+
     /// A server on `database`, keeping its files in `dir`.
     pub fn start_on(dir: tempfile::TempDir, database: String) -> Server {
         Server::start_on_with(dir, database, &[])

@@ -81,6 +81,10 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/api/v1/projects/{id}/finalization", [412, 412, 403, 403, 404]),
     ("POST", "/api/v1/projects/{id}/corrections", [412, 412, 403, 403, 404]),
     ("POST", "/api/v1/projects/{id}/tranche-releases", [412, 412, 403, 403, 404]),
+    // Who may not attach hears 403 before a byte is read, for any project.
+    ("POST", "/api/v1/projects/{id}/attachments?name=table.txt", [412, 412, 403, 403, 403]),
+    ("GET", "/api/v1/projects/{id}/attachments/{sha256}", [404, 404, 404, 404, 404]),
+    ("POST", "/api/v1/projects/{id}/attachment-withdrawals", [412, 412, 403, 403, 404]),
     ("GET", "/api/v1/signing-key", [200, 200, 200, 200, 200]),
     ("GET", "/api/v1/events", [200, 200, 200, 403, 403]),
     ("GET", "/api/v1/events/stream", [200, 200, 200, 403, 403]),
@@ -109,6 +113,10 @@ fn body_for(path: &str) -> serde_json::Value {
     commands.push(granttrail_e2e::midterm_command());
     commands.push(granttrail_e2e::correction_command());
     commands.push((
+        "/attachment-withdrawals",
+        json!({"withdrawn_on": "2022-05-12", "sha256": "ab".repeat(32), "reason": "表"}),
+    ));
+    commands.push((
         "/tranche-releases",
         json!({"released_on": "2022-05-12", "tranche": 1}),
     ));
@@ -121,6 +129,7 @@ fn body_for(path: &str) -> serde_json::Value {
         }
         "/api/v1/tokens" => json!({"name": "made in the table", "role": "auditor"}),
         "/api/v1/users" => json!({"id": "made-in-the-table", "name": "表中用户"}),
+        "/api/v1/projects/{id}/attachments?name=table.txt" => json!({"a": "text file"}),
         "/api/v1/users/{absent}/disable" => json!({}),
         "/api/v1/imports/historical?dry_run=true" => {
             serde_json::from_str(include_str!("../fixtures/source-history.json")).unwrap()
@@ -156,7 +165,10 @@ async fn each_role_gets_exactly_its_status_on_every_route() {
     let absent = uuid::Uuid::now_v7().to_string();
 
     for (method, template, statuses) in ROUTES {
-        let path = template.replace("{id}", &id).replace("{absent}", &absent);
+        let path = template
+            .replace("{id}", &id)
+            .replace("{absent}", &absent)
+            .replace("{sha256}", &"ab".repeat(32));
         for ((who, client), expected) in WHO.iter().zip(&clients).zip(statuses) {
             let mut request = client.request(method.parse().unwrap(), &path);
             if *method == "POST" {
@@ -339,6 +351,9 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/v1/projects/{id}/finalization"),
         ("post", "/api/v1/projects/{id}/corrections"),
         ("post", "/api/v1/projects/{id}/tranche-releases"),
+        ("post", "/api/v1/projects/{id}/attachments"),
+        ("get", "/api/v1/projects/{id}/attachments/{sha256}"),
+        ("post", "/api/v1/projects/{id}/attachment-withdrawals"),
         ("post", "/api/v1/tokens"),
         ("get", "/api/v1/tokens"),
         ("post", "/api/v1/users"),

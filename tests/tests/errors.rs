@@ -103,7 +103,9 @@ async fn every_error_of_the_contract_is_a_problem_with_its_code() {
             "record_midterm",
             "submit_self_report",
             "correct",
-            "release_tranche"
+            "release_tranche",
+            "attach",
+            "withdraw_attachment"
         ])
     );
 

@@ -211,6 +211,13 @@ impl From<AppError> for Problem {
                 "The history cannot be imported",
                 message,
             ),
+            AppError::AttachmentDamaged { sha256, why, .. } => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "attachment-damaged",
+                "The attachment is damaged",
+                format!("attachment {sha256} is not served: {why}"),
+            )
+            .with("sha256", Value::String(sha256)),
             AppError::UserExists { id } => Problem::new(
                 StatusCode::CONFLICT,
                 "user-exists",

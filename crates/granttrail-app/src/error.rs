@@ -53,6 +53,17 @@ pub enum AppError {
         /// What is wrong, naming the project and fact.
         message: String,
     },
+    /// An attachment's bytes are missing or no longer match the hash its
+    /// event promises: they are not served.
+    #[error("attachment {sha256} of project {project}: {why}")]
+    AttachmentDamaged {
+        /// The project.
+        project: uuid::Uuid,
+        /// The attachment's SHA-256.
+        sha256: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A user with this id already exists.
     #[error("a user with id '{id}' already exists")]
     UserExists {
@@ -164,6 +175,16 @@ impl AppError {
             stream_id,
             version,
             problem,
+        }
+    }
+
+    /// Attachment bytes that are missing or altered; logged here, once.
+    pub fn attachment_damaged(project: uuid::Uuid, sha256: &str, why: &str) -> AppError {
+        tracing::error!(%project, sha256, why, "an attachment failed its check; it is not served");
+        AppError::AttachmentDamaged {
+            project,
+            sha256: sha256.to_owned(),
+            why: why.to_owned(),
         }
     }
 }

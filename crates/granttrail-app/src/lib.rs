@@ -18,6 +18,7 @@
 //! No HTTP and no SQL: the API crate maps [`AppError`] to problem+json,
 //! and the store crates hold the SQL.
 
+mod attachments;
 mod auth;
 mod commands;
 mod error;
@@ -37,6 +38,7 @@ use granttrail_domain::{BusinessDate, FourEyes};
 use granttrail_store::{EventStore, ProjectionStore, TokenStore};
 use tokio::sync::{Mutex, watch};
 
+pub use attachments::{StagedUpload, UploadFacts};
 pub use auth::{Caller, IssuedToken, TOKEN_CACHE_TTL, hash_secret};
 pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
@@ -89,6 +91,10 @@ pub struct App {
     states: Arc<state_cache::StateCache>,
     /// Whether the four-eyes rules apply to token callers.
     four_eyes: FourEyes,
+    /// Where attachment bytes are kept, when the backend keeps them.
+    blobs: Option<Arc<dyn granttrail_store::BlobStore>>,
+    /// The most bytes an attachment may have.
+    attachment_limit: u64,
 }
 
 impl App {
@@ -126,6 +132,8 @@ impl App {
             log_lock: Arc::new(Mutex::new(())),
             states: Arc::new(state_cache::StateCache::new(state_cache::CAPACITY)),
             four_eyes: FourEyes::Required,
+            blobs: None,
+            attachment_limit: 20 * 1024 * 1024,
         }
     }
 

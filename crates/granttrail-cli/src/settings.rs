@@ -40,6 +40,8 @@ pub struct Settings {
     /// and a finalized report corrected by someone other than the person
     /// whose work it judges.
     pub four_eyes: bool,
+    /// The most bytes one attachment may have.
+    pub attachment_max_bytes: u64,
     /// Hours a web-view session lasts after sign-in (never past its
     /// token's own expiry).
     pub session_hours: u64,
@@ -75,6 +77,7 @@ impl std::fmt::Debug for Settings {
             .field("session_hours", &self.session_hours)
             .field("session_cookie_secure", &self.session_cookie_secure)
             .field("four_eyes", &self.four_eyes)
+            .field("attachment_max_bytes", &self.attachment_max_bytes)
             .field(
                 "header_read_timeout_seconds",
                 &self.header_read_timeout_seconds,
@@ -104,6 +107,7 @@ impl Default for Settings {
             sse_token_recheck_seconds: 5,
             token_cache_seconds: 2,
             four_eyes: true,
+            attachment_max_bytes: 20 * 1024 * 1024,
             session_hours: 8,
             session_cookie_secure: false,
             header_read_timeout_seconds: 10,
@@ -155,6 +159,7 @@ pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> Result<Setting
             "sse_token_recheck_seconds",
             "token_cache_seconds",
             "four_eyes",
+            "attachment_max_bytes",
             "session_hours",
             "session_cookie_secure",
             "header_read_timeout_seconds",

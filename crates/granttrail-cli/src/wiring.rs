@@ -71,6 +71,8 @@ pub async fn open(
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
         Ok(
             App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
+                .with_blobs(Arc::new(store.blobs()))
+                .with_attachment_limit(settings.attachment_max_bytes)
                 .with_log(Arc::new(store), &settings.log_origin)
                 .with_token_cache_ttl(token_cache_ttl(settings))
                 .with_four_eyes(four_eyes(settings)),
@@ -83,6 +85,8 @@ pub async fn open(
             Arc::new(MeteredStore::new(Arc::new(store.clone()), metrics));
         Ok(
             App::new(events, Arc::new(store.clone()), Arc::new(store.clone()))
+                .with_blobs(Arc::new(store.clone()))
+                .with_attachment_limit(settings.attachment_max_bytes)
                 .with_log(Arc::new(store), &settings.log_origin)
                 .with_token_cache_ttl(token_cache_ttl(settings))
                 .with_four_eyes(four_eyes(settings)),

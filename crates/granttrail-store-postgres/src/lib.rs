@@ -24,6 +24,7 @@
 //! servers share them through the database alone.
 
 mod append;
+mod blobs;
 pub use append::Clock;
 mod event_row;
 mod log;

@@ -21,6 +21,7 @@
 
 mod batch_plan;
 mod batch_write;
+mod blobs;
 mod event_row;
 mod file_guard;
 mod high_water;
@@ -49,6 +50,8 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
+
+pub use blobs::BlobDir;
 
 use crate::event_row::{PageOrder, event_from_row, events_from_json_page};
 
@@ -82,6 +85,8 @@ pub struct SqliteStore {
     guard: Arc<file_guard::FileGuard>,
     /// The highest position followers were told, kept beside the file.
     high_water: Arc<high_water::HighWater>,
+    /// The database file, beside which attachment bytes are kept.
+    database_file: std::path::PathBuf,
     /// Transparency-log writes, committed by the writer between batches.
     log_writes: mpsc::Sender<log::LogJob>,
     /// Write probes, answered by the writer between batches.
@@ -113,6 +118,12 @@ fn create_owner_only(file: &Path) -> Result<(), StoreError> {
 }
 
 impl SqliteStore {
+    /// Where this database keeps attachment bytes: a directory beside its
+    /// file (`<database>.blobs`).
+    pub fn blobs(&self) -> BlobDir {
+        BlobDir::beside(&self.database_file)
+    }
+
     /// Opens (creating and migrating if needed) the database at `url`,
     /// e.g. `sqlite://data/granttrail.db`.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
@@ -233,6 +244,7 @@ impl SqliteStore {
             saves,
             guard,
             high_water: Arc::new(high_water),
+            database_file: database_file.clone(),
             probes,
             log_writes,
             last_probe: Arc::new(tokio::sync::Mutex::new(None)),

@@ -23,6 +23,7 @@
 //! No SQL and no IO of its own: backends live in `granttrail-store-*`.
 //! It does not decide or fold events; it stores what the domain decided.
 
+mod blob;
 pub mod chain;
 mod error;
 mod event;
@@ -34,6 +35,7 @@ mod token;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use blob::BlobStore;
 pub use error::StoreError;
 pub use event::{
     Actor, AppendOutcome, AppendRequest, EventHash, ExpectedVersion, NewEvent, PreparedAppend,

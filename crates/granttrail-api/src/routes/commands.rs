@@ -7,7 +7,7 @@ use granttrail_app::{CommandRequest, CommandResponse};
 use granttrail_domain::{
     CommandKind, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordCorrection,
     RecordMidtermEvaluation, RecordSiteVisit, ReleaseTranche, ReviewSelfReport, SignProject,
-    SubmitSelfReport,
+    SubmitSelfReport, WithdrawAttachment,
 };
 use granttrail_projections::ProjectView;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -40,7 +40,7 @@ async fn run(
     Ok(command_response(response))
 }
 
-fn command_response(response: CommandResponse) -> Response {
+pub(super) fn command_response(response: CommandResponse) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     let mut http = (status, response.body).into_response();
     let headers = http.headers_mut();
@@ -186,4 +186,11 @@ command_route!(
     "/api/v1/projects/{id}/tranche-releases",
     "TrancheReleased",
     ReleaseTranche
+);
+command_route!(
+    withdraw_attachment,
+    CommandKind::WithdrawAttachment,
+    "/api/v1/projects/{id}/attachment-withdrawals",
+    "AttachmentWithdrawn",
+    WithdrawAttachment
 );

@@ -176,6 +176,11 @@ pub(super) fn action_of(method: &str, path: &str) -> Option<Action> {
         ("post", "/api/v1/projects/{id}/drafts") => command(CommandKind::Draft),
         ("post", "/api/v1/projects/{id}/finalization") => command(CommandKind::Finalize),
         ("post", "/api/v1/projects/{id}/corrections") => command(CommandKind::Correct),
+        ("post", "/api/v1/projects/{id}/attachments") => command(CommandKind::Attach),
+        ("post", "/api/v1/projects/{id}/attachment-withdrawals") => {
+            command(CommandKind::WithdrawAttachment)
+        }
+        ("get", "/api/v1/projects/{id}/attachments/{sha256}") => Some(Action::ReadProject),
         ("post", "/api/v1/projects/{id}/tranche-releases") => command(CommandKind::ReleaseTranche),
         ("get", "/api/v1/projects") => Some(Action::ListProjects),
         ("get", "/api/v1/events" | "/api/v1/events/stream") => Some(Action::ReadEveryEvent),

@@ -1,6 +1,7 @@
 //! Every route, registered once: the same list builds the router and the
 //! OpenAPI document, so the two cannot drift apart.
 
+mod attachments;
 mod commands;
 mod document;
 mod feed;
@@ -38,6 +39,9 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(commands::record_midterm_evaluation))
         .routes(routes!(commands::record_correction))
         .routes(routes!(commands::release_tranche))
+        .routes(routes!(commands::withdraw_attachment))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::download))
         .routes(routes!(commands::submit_self_report))
         .routes(routes!(commands::review_self_report))
         .routes(routes!(commands::record_site_visit))

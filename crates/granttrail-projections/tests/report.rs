@@ -565,3 +565,45 @@ fn section_four_shows_each_tranche_and_what_was_released() {
         "{english}"
     );
 }
+
+#[test]
+fn evidence_is_listed_under_the_section_it_supports_with_its_hash() {
+    let mut commands = seed_commands();
+    for (evidences, name, sha) in [
+        (
+            serde_json::json!({"of": "finance_check", "check": "vouchers"}),
+            "原始凭证.pdf",
+            "a1".repeat(32),
+        ),
+        (
+            serde_json::json!({"of": "indicator", "indicator": "sharing_booklets"}),
+            "分享图集.pdf",
+            "b2".repeat(32),
+        ),
+    ] {
+        commands.push((
+            CommandKind::Attach,
+            serde_json::json!({"added_on": "2023-02-28", "sha256": sha, "name": name,
+                               "media_type": "application/pdf", "size": 1024,
+                               "evidences": evidences}),
+        ));
+    }
+    let markdown = build_report(&stored_from(commands), Lang::ZhCn)
+        .unwrap()
+        .to_markdown()
+        .unwrap();
+    let two = section(&markdown, "二、项目执行情况");
+    assert!(
+        two.contains(&format!(
+            "- 分享图集.pdf（制作分享图集；application/pdf, 1024 B；SHA-256 `{}`）",
+            "b2".repeat(32)
+        )),
+        "{two}"
+    );
+    let four = section(&markdown, "四、项目财务管理情况");
+    assert!(four.contains("- 原始凭证.pdf（原始凭证；"), "{four}");
+    assert!(
+        !two.contains("原始凭证.pdf"),
+        "each file under its own section"
+    );
+}

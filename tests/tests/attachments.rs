@@ -155,3 +155,72 @@ async fn another_organisation_neither_attaches_nor_reads() {
         .await;
     assert_eq!(mine.status, 200, "its own organisation reads it");
 }
+
+#[tokio::test]
+async fn a_bundle_carries_the_attachments_verifies_offline_and_fails_on_one_changed_byte() {
+    let server = Server::start();
+    let (staff, id) = granttrail_e2e::seed_project_through(&server, 8).await;
+    let bytes = pdf();
+    let sha = hex::encode(Sha256::digest(&bytes));
+    // A finalized project still takes evidence.
+    let added = upload(
+        &staff,
+        &id,
+        "name=vouchers.pdf&of=finance_check&check=vouchers",
+        bytes.clone(),
+        8,
+    )
+    .await;
+    assert_eq!(added.status, 200, "{}", added.text);
+    let bundle = staff
+        .get_raw(&format!("/api/v1/projects/{id}/export"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let files = granttrail_e2e::zip_entries(&bundle);
+    let name = format!("attachments/{sha}");
+    let (_, carried) = files
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("the bytes are in the bundle");
+    assert_eq!(carried, &bytes);
+
+    let key = staff.get("/api/v1/signing-key").await;
+    let key_file = server.dir.path().join("public-key");
+    std::fs::write(&key_file, key.json["public_key"].as_str().unwrap()).unwrap();
+    let verify = |zip: &[u8]| {
+        let path = server
+            .dir
+            .path()
+            .join(format!("b-{}.zip", uuid::Uuid::now_v7()));
+        std::fs::write(&path, zip).unwrap();
+        let out = std::process::Command::new(granttrail_e2e::binary())
+            .args([
+                "verify",
+                "--bundle",
+                path.to_str().unwrap(),
+                "--public-key",
+                key_file.to_str().unwrap(),
+            ])
+            .env(
+                "GRANTTRAIL_DATABASE",
+                "sqlite:///nonexistent/never-opened.db",
+            )
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, text) = verify(&bundle);
+    assert!(ok, "{text}");
+    let mut tampered = files.clone();
+    let entry = tampered.iter_mut().find(|(n, _)| *n == name).unwrap();
+    entry.1[10] ^= 1;
+    let (ok, text) = verify(&granttrail_e2e::zip_of(&tampered));
+    assert!(!ok, "one changed byte of an attachment fails the bundle");
+    assert!(text.contains(&name), "{text}");
+}

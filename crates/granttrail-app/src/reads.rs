@@ -265,6 +265,11 @@ impl App {
         let project = state_at(&events, PointInTime::Latest)
             .map_err(AppError::history)?
             .ok_or(AppError::NotFound)?;
+        let mut attachments = Vec::new();
+        for attachment in &project.attachments {
+            let (_, bytes) = self.attachment(caller, id, &attachment.sha256).await?;
+            attachments.push((attachment.sha256.clone(), bytes));
+        }
         let view = ProjectView::new(id, project, self.today());
         let actor = caller.actor();
         let exporter = format!("{} ({})", actor.name, actor.role);
@@ -278,6 +283,7 @@ impl App {
             &signer,
             self.signing_key()?,
             evidence.as_ref(),
+            &attachments,
         )
         .map_err(|error| match error {
             ReportError::Render(reason) => AppError::render_failed("bundle", reason),

@@ -16,6 +16,9 @@ use granttrail_tlog::note::{Note, NoteSigner, NoteVerifier};
 
 use crate::{AuditRow, CSV_HEADER, Lang, ProjectView, ReportError, build_report};
 
+/// Where a bundle keeps attachment bytes: `attachments/<sha256>`.
+pub const ATTACHMENTS: &str = "attachments/";
+
 /// The bundle format written into every manifest.
 pub const BUNDLE_FORMAT: &str = "granttrail-bundle/1";
 
@@ -134,6 +137,7 @@ pub fn build_bundle(
     signer: &NoteSigner,
     key: &SigningKey,
     evidence: Option<&LogEvidence>,
+    attachments: &[(String, Vec<u8>)],
 ) -> Result<Vec<u8>, ReportError> {
     let render = |e: &dyn std::fmt::Display| ReportError::Render(e.to_string());
     let mut jsonl = String::new();
@@ -174,6 +178,11 @@ pub fn build_bundle(
             "proofs.json".into(),
             serde_json::to_vec_pretty(&evidence.proofs).map_err(|e| render(&e))?,
         ));
+    }
+    // Each attachment's bytes, named by the SHA-256 its event promises;
+    // the manifest lists them like every other file.
+    for (sha256, bytes) in attachments {
+        files.push((format!("{ATTACHMENTS}{sha256}"), bytes.clone()));
     }
     let manifest = Manifest {
         format: BUNDLE_FORMAT.into(),
@@ -366,6 +375,19 @@ fn rederive(
     let project = crate::state_at(events, crate::PointInTime::Latest)
         .map_err(|e| format!("events.jsonl cannot be folded: {e}"))?
         .ok_or_else(|| "events.jsonl holds no project".to_owned())?;
+    // An attachment's bytes are named by their hash, and an event of the
+    // project references that hash.
+    for (name, bytes) in contents {
+        let Some(sha256) = name.strip_prefix(ATTACHMENTS) else {
+            continue;
+        };
+        if sha256_hex(bytes) != sha256 {
+            return Err(format!("{name}: its bytes do not hash to its name"));
+        }
+        if !project.attachments.iter().any(|a| a.sha256 == sha256) {
+            return Err(format!("{name}: no event of the project attaches it"));
+        }
+    }
     // "Overdue" was judged on the day of the export.
     let exported_on = chrono::DateTime::parse_from_rfc3339(&manifest.exported_at)
         .map_err(|_| "manifest.json: exported_at is not an instant".to_owned())?

@@ -32,8 +32,8 @@ pub use audit::{
     unreadable_csv_record,
 };
 pub use bundle::{
-    BUNDLE_FORMAT, BundleReport, InclusionProof, LogEvidence, Manifest, ManifestFile, audit_csv,
-    build_bundle, unreadable_csv, verify_bundle,
+    ATTACHMENTS, BUNDLE_FORMAT, BundleReport, InclusionProof, LogEvidence, Manifest, ManifestFile,
+    audit_csv, build_bundle, unreadable_csv, verify_bundle,
 };
 pub use point::{PointInTime, ProjectionError, decode, decode_events, state_at};
 pub use report::{

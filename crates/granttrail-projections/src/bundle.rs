@@ -128,7 +128,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Builds a signed bundle of one project. `events` in version order.
+/// Builds a signed bundle of one project. `events` in version order;
+/// `attachments` are `(sha256, bytes)`, already checked against their
+/// hashes by the caller.
+#[allow(clippy::too_many_arguments)]
 pub fn build_bundle(
     events: &[StoredEvent],
     state: &ProjectView,

@@ -92,6 +92,14 @@ async fn an_upload_reads_back_byte_for_byte_and_an_altered_blob_is_not_served() 
         .await;
     assert_eq!(refused.status, 503, "{}", refused.text);
     assert_eq!(refused.json["code"], "attachment-damaged");
+    // And the operator's whole-store check names it.
+    let verify = server.cli(&["verify"]);
+    assert_eq!(verify.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        out.contains(&format!("attachment {sha}")) && out.contains("no longer match"),
+        "{out}"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,8 @@ use crate::wiring;
 pub(crate) async fn verify(app: &App) -> Result<ExitCode, String> {
     let store = app.store();
     let ids = store.stream_ids().await.map_err(|e| e.to_string())?;
-    let (mut events, mut broken) = (0u64, 0usize);
+    let (mut events, mut broken, mut files, mut damaged) = (0u64, 0usize, 0usize, 0usize);
+    let operator = granttrail_app::Caller::operator("granttrail verify");
     for id in &ids {
         let report = store.verify_stream(*id).await.map_err(|e| e.to_string())?;
         events += report.events;
@@ -23,6 +24,26 @@ pub(crate) async fn verify(app: &App) -> Result<ExitCode, String> {
                 report.first_bad_version.unwrap_or(0),
                 report.problem.unwrap_or_default()
             );
+            continue;
+        }
+        // Every attachment's bytes, re-hashed against their event.
+        let state = app
+            .project(&operator, *id, granttrail_projections::PointInTime::Latest)
+            .await
+            .map_err(|e| e.to_string())?;
+        for attachment in &state.project.attachments {
+            files += 1;
+            match app.attachment(&operator, *id, &attachment.sha256).await {
+                Ok(_) => {}
+                Err(granttrail_app::AppError::AttachmentDamaged { why, .. }) => {
+                    damaged += 1;
+                    println!(
+                        "BROKEN {id}: attachment {} ({}): {why}",
+                        attachment.sha256, attachment.name
+                    );
+                }
+                Err(other) => return Err(other.to_string()),
+            }
         }
     }
     let log = app.verify_log().await.map_err(|e| e.to_string())?;
@@ -35,16 +56,16 @@ pub(crate) async fn verify(app: &App) -> Result<ExitCode, String> {
             log.findings - log.problems.len()
         );
     }
-    if broken == 0 && log.findings == 0 {
+    if broken == 0 && damaged == 0 && log.findings == 0 {
         println!(
-            "ok: {} streams, {events} events, every hash chain intact; the global log has no gap, \
-             no instant going back, no unknown actor and no undecodable event",
+            "ok: {} streams, {events} events, every hash chain intact, {files} attachments whose bytes match their hashes; \
+             the global log has no gap, no instant going back, no unknown actor and no undecodable event",
             ids.len()
         );
         Ok(ExitCode::SUCCESS)
     } else {
         println!(
-            "{broken} of {} streams are broken; {} findings in the global log",
+            "{broken} of {} streams are broken; {damaged} of {files} attachments are damaged; {} findings in the global log",
             ids.len(),
             log.findings
         );

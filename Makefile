@@ -1,7 +1,7 @@
 # Thin targets: one command each. CI (.ci/run) calls the same targets.
 CARGO ?= cargo
 
-.PHONY: run demo test test-python test-api-schema test-browser test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
+.PHONY: bench-upload run demo test test-python test-api-schema test-browser test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
 
 ## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
 run:
@@ -71,6 +71,12 @@ deps-check:
 soak:
 	$(CARGO) build --release -p granttrail-cli -p granttrail-e2e --locked
 	target/release/soak
+
+## The attachment benchmark of issue 18: RSS growth of a 20 MiB upload,
+## and signings beside 64 clients uploading 1 MiB files (release build).
+bench-upload:
+	$(CARGO) build --release -p granttrail-cli -p granttrail-e2e --locked
+	target/release/upload_bench
 
 ## Benchmarks (figures go in docs/benchmarks.md): criterion for in-process
 ## paths, then oha against the release server beside a trivial handler.

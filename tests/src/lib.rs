@@ -217,6 +217,11 @@ impl Server {
         self.spawn();
     }
 
+    /// The server process's id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL, no shutdown.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -625,6 +630,7 @@ pub async fn read_events(
 }
 
 /// A small client bound to one token.
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: String,

@@ -12,7 +12,6 @@ use granttrail_domain::{BusinessDate, CommandKind, Evidence};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::ApiState;
@@ -180,6 +179,11 @@ pub(super) async fn upload(
 
 /// Streams `body` into a new file at `path`: its SHA-256, its size and its
 /// first bytes. Past `limit` bytes it stops with 413.
+///
+/// One blocking thread writes the file with plain `std::fs`, fed chunk by
+/// chunk through a channel of a few chunks: the upload's memory is those
+/// chunks, whatever its size (tokio's `File` would copy each chunk into
+/// buffers of its own on whichever blocking thread is free).
 async fn stream_to(
     path: &std::path::Path,
     body: Body,
@@ -190,31 +194,58 @@ async fn stream_to(
             "staging an upload: {e}"
         )))
     };
-    let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
+    let file = std::fs::File::create(path).map_err(failed)?;
+    let (chunks, mut incoming) = tokio::sync::mpsc::channel::<axum::body::Bytes>(4);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut file = std::io::BufWriter::with_capacity(256 * 1024, file);
+        while let Some(chunk) = incoming.blocking_recv() {
+            file.write_all(&chunk)?;
+        }
+        file.flush()
+    });
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut prefix = Vec::with_capacity(SNIFF);
     let mut stream = body.into_data_stream();
+    let mut outcome = Ok(());
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| Problem::bad_parameter("body", format!("the upload broke off: {e}")))?;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                outcome = Err(Problem::bad_parameter(
+                    "body",
+                    format!("the upload broke off: {e}"),
+                ));
+                break;
+            }
+        };
         size += chunk.len() as u64;
         if size > limit {
-            return Err(Problem::new(
+            outcome = Err(Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too-large",
                 "Too large",
                 format!("an attachment may have at most {limit} bytes"),
             ));
+            break;
         }
         if prefix.len() < SNIFF {
             let take = (SNIFF - prefix.len()).min(chunk.len());
             prefix.extend_from_slice(&chunk[..take]);
         }
         hasher.update(&chunk);
-        file.write_all(&chunk).await.map_err(failed)?;
+        if chunks.send(chunk).await.is_err() {
+            // The writer stopped: its error is reported below.
+            break;
+        }
     }
-    file.flush().await.map_err(failed)?;
+    drop(chunks);
+    let written = writer
+        .await
+        .map_err(|e| failed(std::io::Error::other(e.to_string())))?;
+    outcome?;
+    written.map_err(failed)?;
     Ok((hex::encode(hasher.finalize()), size, prefix))
 }
 

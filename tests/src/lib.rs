@@ -550,6 +550,33 @@ pub fn route_of(command: &str) -> &'static str {
     }
 }
 
+/// `granttrail verify --bundle FILE --public-key KEY_FILE`, offline (the
+/// database it is pointed at does not exist): whether it passed, and what
+/// it printed.
+pub fn verify_bundle_offline(
+    bundle: &std::path::Path,
+    key_file: &std::path::Path,
+) -> (bool, String) {
+    let out = Command::new(binary())
+        .args([
+            "verify",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--public-key",
+            key_file.to_str().unwrap(),
+        ])
+        .env(
+            "GRANTTRAIL_DATABASE",
+            "sqlite:///nonexistent/never-opened.db",
+        )
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 /// An HTTP answer, read whole.
 #[derive(Debug)]
 pub struct Answer {

@@ -204,24 +204,7 @@ async fn a_bundle_carries_the_attachments_verifies_offline_and_fails_on_one_chan
             .path()
             .join(format!("b-{}.zip", uuid::Uuid::now_v7()));
         std::fs::write(&path, zip).unwrap();
-        let out = std::process::Command::new(granttrail_e2e::binary())
-            .args([
-                "verify",
-                "--bundle",
-                path.to_str().unwrap(),
-                "--public-key",
-                key_file.to_str().unwrap(),
-            ])
-            .env(
-                "GRANTTRAIL_DATABASE",
-                "sqlite:///nonexistent/never-opened.db",
-            )
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
+        granttrail_e2e::verify_bundle_offline(&path, &key_file)
     };
     let (ok, text) = verify(&bundle);
     assert!(ok, "{text}");

@@ -50,26 +50,7 @@ async fn a_bundle_verifies_offline_and_every_tampered_file_is_named() {
     std::fs::write(&key_file, key.json["public_key"].as_str().unwrap()).unwrap();
     let bundle_file = server.dir.path().join("seed.zip");
     std::fs::write(&bundle_file, &bundle).unwrap();
-    let verify = |path: &std::path::Path| {
-        let out = std::process::Command::new(granttrail_e2e::binary())
-            .args([
-                "verify",
-                "--bundle",
-                path.to_str().unwrap(),
-                "--public-key",
-                key_file.to_str().unwrap(),
-            ])
-            .env(
-                "GRANTTRAIL_DATABASE",
-                "sqlite:///nonexistent/never-opened.db",
-            )
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
+    let verify = |path: &std::path::Path| granttrail_e2e::verify_bundle_offline(path, &key_file);
     let (ok, text) = verify(&bundle_file);
     assert!(ok, "an intact bundle verifies without a database: {text}");
 

@@ -541,3 +541,37 @@ async fn the_project_page_marks_corrected_values_and_lists_mid_term_evaluations(
         "the mid-term finding"
     );
 }
+
+#[tokio::test]
+async fn disabling_the_user_ends_their_sessions_at_once() {
+    let Setup {
+        server,
+        browser,
+        staff,
+        ..
+    } = staff_with_project("WEB-U").await;
+    let admin = Client::new(&server, &server.admin);
+    // The staff token's user: made with the token, under the token's id.
+    let events = admin.get("/api/v1/projects").await;
+    let id = events.json["items"][0]["id"].as_str().unwrap().to_owned();
+    let signed = staff.get(&format!("/api/v1/projects/{id}/events")).await;
+    let user = signed.json[0]["actor"]["id"].as_str().unwrap().to_owned();
+    let disabled = admin
+        .post(
+            &format!("/api/v1/users/{user}/disable"),
+            &serde_json::json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(disabled.status, 204, "{}", disabled.text);
+    let page = browser
+        .get(server.url("/ui/projects"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status().as_u16(),
+        303,
+        "the session went with its user"
+    );
+}

@@ -555,48 +555,6 @@ impl Project {
         }
     }
 
-    fn apply_correction(
-        &mut self,
-        version: u64,
-        c: &crate::event_data::CorrectionRecorded,
-    ) -> Result<(), HistoryError> {
-        let bad = |reason: String| HistoryError::BadCorrection { version, reason };
-        let event = crate::event_type::EventType::parse(&c.target_type)
-            .ok_or_else(|| bad(format!("unknown event type {}", c.target_type)))?;
-        let (_, item) = crate::correctable::pattern(&c.field);
-        let target = crate::correctable::Target {
-            event,
-            nth: c.nth,
-            field: &c.field,
-            item,
-        };
-        crate::correctable::write(self, &target, &c.value).map_err(bad)?;
-        // A correction of a flagged field resolves its flag.
-        for flag in &mut self.data_quality {
-            if flag.version == c.target_version
-                && flag.resolved_by.is_none()
-                && flag.fields.iter().any(|f| f == &c.field)
-            {
-                flag.resolved_by = Some(version);
-            }
-        }
-        if let (Some(revision), Some(finalized)) = (c.revision, self.finalized.as_mut()) {
-            finalized.corrected_revision = Some(revision);
-        }
-        self.corrections.push(CorrectionMark {
-            version,
-            corrected_on: c.corrected_on,
-            target_version: c.target_version,
-            target_type: c.target_type.clone(),
-            field: c.field.clone(),
-            previous: c.previous.clone(),
-            value: c.value.clone(),
-            reason: c.reason.clone(),
-            revision: c.revision,
-        });
-        Ok(())
-    }
-
     fn apply_extension(&mut self, extended: &PeriodExtended) {
         self.period.end = extended.new_end;
         if let Some(source) = &extended.matching_source {

@@ -8,6 +8,7 @@ use granttrail_domain::{Command, CommandKind, FieldError, Project};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::dotted::put;
 use crate::i18n::Lang;
 
 /// How one field is entered and read.
@@ -355,33 +356,6 @@ pub(crate) fn form(
         version: project.map(|p| p.version),
         idempotency_key,
         fields,
-    }
-}
-
-/// Sets `value` at the dotted `path` of `into`, making objects and
-/// arrays on the way (numeric segments index arrays).
-fn put(into: &mut Value, path: &[&str], value: Value) {
-    let Some((first, rest)) = path.split_first() else {
-        *into = value;
-        return;
-    };
-    if let Ok(index) = first.parse::<usize>() {
-        if !into.is_array() {
-            *into = Value::Array(Vec::new());
-        }
-        if let Value::Array(items) = into {
-            while items.len() <= index {
-                items.push(Value::Object(Map::new()));
-            }
-            put(&mut items[index], rest, value);
-        }
-    } else {
-        if !into.is_object() {
-            *into = Value::Object(Map::new());
-        }
-        if let Value::Object(map) = into {
-            put(map.entry(*first).or_insert(Value::Null), rest, value);
-        }
     }
 }
 

@@ -7,7 +7,9 @@
 //!
 //! The file (`granttrail-history/1`):
 //! `{"format": "granttrail-history/1", "projects": [{"ref": "…", "facts":
-//! [{"command": "sign", "by": {"id": "…", "name": "…"}, "body": {…}}, …]}]}`.
+//! [{"command": "sign", "by": {"id": "…", "name": "…"}, "body": {…}}, …]}]}`,
+//! or the same as the rows of a CSV or XLSX sheet (see the
+//! `granttrail-history-sheet` crate), read into that document first.
 
 use granttrail_domain::{
     CommandKind, HistoryImported, Person, ProjectEvent, QualityFlag, RecordedFact, fold,
@@ -75,6 +77,9 @@ struct Fact {
     command: CommandKind,
     by: Person,
     body: serde_json::Value,
+    /// Where the fact came from in its file (a sheet's row), for messages.
+    #[serde(default)]
+    source: Option<String>,
 }
 
 fn refused(message: impl Into<String>) -> AppError {
@@ -106,8 +111,14 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         permits(caller, Action::ImportHistory)?;
         let file_sha256 = hex::encode(Sha256::digest(file));
-        let parsed: HistoryFile = serde_json::from_slice(file)
-            .map_err(|e| refused(format!("{file_name} is not a {HISTORY_FORMAT} file: {e}")))?;
+        let parsed: HistoryFile = if granttrail_history_sheet::is_sheet(file) {
+            let document = granttrail_history_sheet::history_from_sheet(file)
+                .map_err(|e| refused(format!("{file_name}: {e}")))?;
+            serde_json::from_value(document)
+        } else {
+            serde_json::from_slice(file)
+        }
+        .map_err(|e| refused(format!("{file_name} is not a {HISTORY_FORMAT} file: {e}")))?;
         if parsed.format != HISTORY_FORMAT {
             return Err(refused(format!(
                 "{file_name} declares format '{}', not {HISTORY_FORMAT}",
@@ -119,10 +130,18 @@ impl App {
         for past in parsed.projects {
             let mut facts = Vec::new();
             for (n, fact) in past.facts.into_iter().enumerate() {
-                let command = fact.command.read_body(&fact.body).map_err(|e| {
+                // The field at fault is named by its path, as a sheet's
+                // column names it.
+                let mut track = serde_path_to_error::Track::new();
+                let body = serde_path_to_error::Deserializer::new(&fact.body, &mut track);
+                let command = fact.command.read_body(body).map_err(|e| {
+                    let source = fact.source.as_deref().map(|s| format!(", {s}"));
                     refused(format!(
-                        "{} fact {n} ({}): {e}",
-                        past.reference, fact.command
+                        "{} fact {n} ({}{}): at {}: {e}",
+                        past.reference,
+                        fact.command,
+                        source.unwrap_or_default(),
+                        track.path()
                     ))
                 })?;
                 facts.push(RecordedFact {

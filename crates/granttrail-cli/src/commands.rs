@@ -31,6 +31,9 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
     {
         return evidence::verify_bundle(bundle, public_key.as_deref(), require_cosigner);
     }
+    if let Command::HistoryTemplate { file } = &command {
+        return history_template(file);
+    }
     if let Command::Cosign {
         key,
         name,
@@ -95,6 +98,8 @@ pub async fn run(command: Command, settings: Settings) -> Result<ExitCode, Strin
             as_of,
         } => replay(&app, &project_id, version, known_at, as_of).await,
         Command::Rebuild => rebuild(&app).await,
+        // Answered above, before any database is opened.
+        Command::HistoryTemplate { file } => history_template(&file),
         Command::Verify {
             against: Some(checkpoint),
             public_key,
@@ -310,6 +315,27 @@ async fn token(app: &App, action: TokenAction, settings: &Settings) -> Result<Ex
             eprintln!("revoked {id}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the bulk history sheet's template, CSV or XLSX by extension.
+fn history_template(file: &std::path::Path) -> Result<ExitCode, String> {
+    let extension = file
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let bytes = match extension.as_deref() {
+        Some("csv") => granttrail_history_sheet::template_csv(),
+        Some("xlsx") => granttrail_history_sheet::template_xlsx(),
+        _ => {
+            return Err(format!(
+                "{} is neither NAME.csv nor NAME.xlsx",
+                file.display()
+            ));
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    std::fs::write(file, bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    eprintln!("wrote {}", file.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -62,7 +62,8 @@ enum Command {
     /// same command path as the API, as the operator.
     Import {
         /// A granttrail-fixture/1 JSON file (or, with --historical, a
-        /// granttrail-history/1 file).
+        /// granttrail-history/1 file, or a bulk history sheet: CSV or XLSX
+        /// as `granttrail history-template` writes it).
         file: PathBuf,
         /// The file is a project's past as recorded facts: rules a live
         /// command would be refused for become data-quality flags.
@@ -71,6 +72,13 @@ enum Command {
         /// With --historical: report every flag as JSON, write nothing.
         #[arg(long, requires = "historical")]
         dry_run: bool,
+    },
+    /// Write the bulk history sheet's template (CSV or XLSX, by the file's
+    /// extension): one row per recorded fact, the source report's project
+    /// as the example rows. Needs no database.
+    HistoryTemplate {
+        /// The file to write: NAME.csv or NAME.xlsx.
+        file: PathBuf,
     },
     /// Print a project's timeline and its state at a point, read straight
     /// from the event store.

@@ -37,6 +37,7 @@
 //! hashing, authorisation and rendering live in other crates.
 
 mod attachments;
+pub mod body_path;
 mod checks;
 mod command;
 mod correctable;

@@ -8,8 +8,8 @@ use granttrail_domain::{Command, CommandKind, FieldError, Project};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::dotted::put;
 use crate::i18n::Lang;
+use granttrail_domain::body_path::put_at as put;
 
 /// How one field is entered and read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

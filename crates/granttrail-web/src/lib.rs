@@ -23,7 +23,6 @@
 //! does. The API keeps bearer tokens only.
 
 mod assets;
-mod dotted;
 mod forms;
 mod i18n;
 mod pages;

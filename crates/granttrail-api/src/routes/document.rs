@@ -192,7 +192,9 @@ pub(super) fn action_of(method: &str, path: &str) -> Option<Action> {
         ("get", "/api/v1/log/inclusion") => Some(Action::ReadProject),
         (_, "/api/v1/tokens" | "/api/v1/tokens/{id}") => Some(Action::ManageTokens),
         (_, "/api/v1/users" | "/api/v1/users/{id}/disable") => Some(Action::ManageUsers),
-        ("post", "/api/v1/imports/historical") => Some(Action::ImportHistory),
+        (_, "/api/v1/imports/historical" | "/api/v1/imports/historical/template") => {
+            Some(Action::ImportHistory)
+        }
         ("get", path) if path.starts_with("/api/v1/projects/{id}") => Some(Action::ReadProject),
         _ => None,
     }

@@ -56,6 +56,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(users::add_user, users::list_users))
         .routes(routes!(users::disable_user))
         .routes(routes!(imports::import_historical))
+        .routes(routes!(imports::history_template))
         .routes(routes!(ops::openapi_json))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -7,56 +7,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use granttrail_e2e::web::{browser, hidden, page_text, sign_in};
 use granttrail_e2e::{Client, Server};
-
-/// A browser-like client: keeps cookies, follows no redirects.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The value of `name="…" value="…"` in a page.
-fn hidden(page: &str, name: &str) -> String {
-    let at = page
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} in the page:\n{page}"));
-    let rest = &page[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_owned()
-}
-
-/// Signs `token` in; answers the session's form token.
-async fn sign_in(server: &Server, browser: &reqwest::Client, token: &str) -> String {
-    let login = page_text(browser, server, "/ui/login").await;
-    let csrf = hidden(&login, "csrf");
-    let signed = browser
-        .post(server.url("/ui/login"))
-        .form(&[("token", token), ("csrf", &csrf), ("back", "/ui/projects")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        signed.status().as_u16(),
-        303,
-        "{}",
-        signed.text().await.unwrap()
-    );
-    let cookie = signed
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("granttrail_session="))
-        .expect("a session cookie");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
-    );
-    let page = page_text(browser, server, "/ui/projects").await;
-    hidden(&page, "csrf")
-}
 
 /// A server, a staff API client, a project signed with `code`, and a
 /// browser signed in as that staff member with its form token.
@@ -84,12 +36,6 @@ async fn staff_with_project(code: &str) -> Setup {
         csrf,
         token,
     }
-}
-
-/// The text of the page at `path`.
-async fn page_text(browser: &reqwest::Client, server: &Server, path: &str) -> String {
-    let answer = browser.get(server.url(path)).send().await.unwrap();
-    answer.text().await.unwrap()
 }
 
 async fn version_of(staff: &Client, id: &str) -> u64 {

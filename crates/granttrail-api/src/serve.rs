@@ -104,6 +104,7 @@ pub async fn serve(
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout)
+                .max_buf_size(128 * 1024)
                 .serve_connection(io, service);
             tokio::pin!(connection);
             tokio::select! {

@@ -42,6 +42,55 @@ pub struct UploadFacts {
     pub added_on: Option<BusinessDate>,
 }
 
+/// What a file evidences, from its parts as a query or a form gives them:
+/// `of` is `project` (the default), `stage` (with `stage`), `indicator`
+/// (with `indicator`, its key) or `finance_check` (with `check`).
+pub fn evidence_from(
+    of: Option<&str>,
+    stage: Option<&str>,
+    indicator: Option<&str>,
+    check: Option<&str>,
+) -> Result<Evidence, String> {
+    let mut value = serde_json::Map::new();
+    value.insert("of".into(), of.unwrap_or("project").into());
+    for (key, given) in [("stage", stage), ("indicator", indicator), ("check", check)] {
+        if let Some(given) = given.filter(|g| !g.is_empty()) {
+            value.insert(key.into(), given.into());
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(value)).map_err(|e| {
+        format!(
+            "what the file evidences is not clear: {e} (of=project|stage&stage=…|indicator&indicator=…|finance_check&check=vouchers|budget|compliance)"
+        )
+    })
+}
+
+/// The `Content-Disposition` a download of `name` is sent with (RFC
+/// 6266): an ASCII fallback, and the UTF-8 name percent-encoded.
+pub fn disposition_of(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
 impl App {
     /// Keeps attachment bytes in `blobs`.
     pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> App {

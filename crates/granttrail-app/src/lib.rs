@@ -29,6 +29,7 @@ pub mod permissions;
 mod projection;
 mod reads;
 mod sessions;
+mod staging;
 mod state_cache;
 mod transparency;
 mod users;
@@ -39,7 +40,7 @@ use granttrail_domain::{BusinessDate, FourEyes};
 use granttrail_store::{EventStore, ProjectionStore, TokenStore};
 use tokio::sync::{Mutex, watch};
 
-pub use attachments::{StagedUpload, UploadFacts};
+pub use attachments::{StagedUpload, UploadFacts, disposition_of, evidence_from};
 pub use auth::{Caller, IssuedToken, TOKEN_CACHE_TTL, hash_secret};
 pub use commands::{CommandRequest, CommandResponse, IdempotencyRequest};
 pub use error::AppError;
@@ -50,6 +51,7 @@ pub use log_check::LogReport;
 pub use projection::{PROJECT_LIST, ProjectListQuery, ProjectPage, ProjectionStuck};
 pub use reads::SigningKeyInfo;
 pub use sessions::StartedSession;
+pub use staging::{ATTACHMENT_MEDIA_TYPES, StagingError, sniffed};
 pub use state_cache::CurrentState;
 pub use transparency::{AgainstReport, event_leaf};
 

@@ -25,6 +25,7 @@
 mod assets;
 mod forms;
 mod i18n;
+mod messages;
 mod pages;
 mod render;
 mod session;
@@ -109,6 +110,15 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/projects/{id}/commands/{kind}",
             post(pages::forms::command),
+        )
+        .route(
+            "/ui/projects/{id}/attachments",
+            // The upload stops itself at attachment_max_bytes, as it streams.
+            post(pages::evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/ui/projects/{id}/attachments/{sha256}",
+            get(pages::evidence::download),
         )
         .route("/ui/projects/{id}/report", get(pages::outputs::report))
         .route(

@@ -5,32 +5,15 @@
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use granttrail_app::permissions::{Action, permits};
-use granttrail_app::{StagedUpload, UploadFacts};
+use granttrail_app::{ATTACHMENT_MEDIA_TYPES, StagingError, UploadFacts};
 use granttrail_domain::{BusinessDate, CommandKind, Evidence};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::ApiState;
 use crate::extract::{Authenticated, Preconditions, StrictQuery, parse_id};
 use crate::problem::{ApiResult, Problem};
-
-/// The media types an attachment may have, as its content shows them.
-const ALLOWED: &[&str] = &[
-    "application/pdf",
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "text/plain",
-];
-
-/// How many leading bytes are kept for sniffing.
-const SNIFF: usize = 8192;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,40 +33,13 @@ pub(super) struct UploadQuery {
 }
 
 fn evidence_of(query: &UploadQuery) -> Result<Evidence, Problem> {
-    let mut value = serde_json::Map::new();
-    value.insert("of".into(), query.of.as_deref().unwrap_or("project").into());
-    for (key, given) in [
-        ("stage", &query.stage),
-        ("indicator", &query.indicator),
-        ("check", &query.check),
-    ] {
-        if let Some(given) = given {
-            value.insert(key.into(), given.clone().into());
-        }
-    }
-    serde_json::from_value(serde_json::Value::Object(value)).map_err(|e| {
-        Problem::bad_parameter(
-            "of",
-            format!("what the file evidences is not clear: {e} (of=project|stage&stage=…|indicator&indicator=…|finance_check&check=vouchers|budget|compliance)"),
-        )
-    })
-}
-
-/// The media type `prefix` shows, if it is one attachments may have:
-/// sniffed from the content, never taken from a header.
-fn sniffed(prefix: &[u8]) -> Option<&'static str> {
-    match infer::get(prefix) {
-        Some(kind) => ALLOWED.iter().copied().find(|t| *t == kind.mime_type()),
-        None => {
-            // Text: UTF-8 (a character cut at the end of the prefix is
-            // fine) without NUL.
-            let text = match std::str::from_utf8(prefix) {
-                Ok(_) => true,
-                Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 > prefix.len(),
-            };
-            (text && !prefix.contains(&0) && !prefix.is_empty()).then_some("text/plain")
-        }
-    }
+    granttrail_app::evidence_from(
+        query.of.as_deref(),
+        query.stage.as_deref(),
+        query.indicator.as_deref(),
+        query.check.as_deref(),
+    )
+    .map_err(|e| Problem::bad_parameter("of", e))
 }
 
 /// Attach a file as evidence: the raw body is the file.
@@ -129,30 +85,13 @@ pub(super) async fn upload(
         .as_deref()
         .map(|d| BusinessDate::parse(d).map_err(|e| Problem::bad_parameter("added_on", e)))
         .transpose()?;
-    let limit = state.app.attachment_limit();
-    let dir = state.app.upload_staging().await?;
-    let path = dir.join(Uuid::now_v7().to_string());
-    let staged = stream_to(&path, body, limit).await;
-    let (sha256, size, prefix) = match staged {
-        Ok(staged) => staged,
-        Err(problem) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(problem);
-        }
-    };
-    let Some(media_type) = sniffed(&prefix) else {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            format!(
-                "the content is none of the types evidence may have ({}); the Content-Type header is not trusted",
-                ALLOWED.join(", ")
-            ),
-        ));
-    };
-    let fingerprint = serde_json::json!({"sha256": sha256, "name": name, "evidences": evidences});
+    let staged = state
+        .app
+        .stage_upload(body.into_data_stream())
+        .await
+        .map_err(problem_of)?;
+    let fingerprint =
+        serde_json::json!({"sha256": staged.sha256, "name": name, "evidences": evidences});
     let route = format!("/api/v1/projects/{project_id}/attachments");
     let response = state
         .app
@@ -161,12 +100,7 @@ pub(super) async fn upload(
             project_id,
             preconditions.if_match,
             preconditions.idempotency(&route, &fingerprint),
-            StagedUpload {
-                path,
-                sha256,
-                size,
-                media_type: media_type.to_owned(),
-            },
+            staged,
             UploadFacts {
                 name,
                 evidences,
@@ -175,78 +109,6 @@ pub(super) async fn upload(
         )
         .await?;
     Ok(super::commands::command_response(response))
-}
-
-/// Streams `body` into a new file at `path`: its SHA-256, its size and its
-/// first bytes. Past `limit` bytes it stops with 413.
-///
-/// One blocking thread writes the file with plain `std::fs`, fed chunk by
-/// chunk through a channel of a few chunks: the upload's memory is those
-/// chunks, whatever its size (tokio's `File` would copy each chunk into
-/// buffers of its own on whichever blocking thread is free).
-async fn stream_to(
-    path: &std::path::Path,
-    body: Body,
-    limit: u64,
-) -> Result<(String, u64, Vec<u8>), Problem> {
-    let failed = |e: std::io::Error| {
-        Problem::from(granttrail_app::AppError::internal(format!(
-            "staging an upload: {e}"
-        )))
-    };
-    let file = std::fs::File::create(path).map_err(failed)?;
-    let (chunks, mut incoming) = tokio::sync::mpsc::channel::<axum::body::Bytes>(4);
-    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut file = std::io::BufWriter::with_capacity(256 * 1024, file);
-        while let Some(chunk) = incoming.blocking_recv() {
-            file.write_all(&chunk)?;
-        }
-        file.flush()
-    });
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut prefix = Vec::with_capacity(SNIFF);
-    let mut stream = body.into_data_stream();
-    let mut outcome = Ok(());
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => {
-                outcome = Err(Problem::bad_parameter(
-                    "body",
-                    format!("the upload broke off: {e}"),
-                ));
-                break;
-            }
-        };
-        size += chunk.len() as u64;
-        if size > limit {
-            outcome = Err(Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                "Too large",
-                format!("an attachment may have at most {limit} bytes"),
-            ));
-            break;
-        }
-        if prefix.len() < SNIFF {
-            let take = (SNIFF - prefix.len()).min(chunk.len());
-            prefix.extend_from_slice(&chunk[..take]);
-        }
-        hasher.update(&chunk);
-        if chunks.send(chunk).await.is_err() {
-            // The writer stopped: its error is reported below.
-            break;
-        }
-    }
-    drop(chunks);
-    let written = writer
-        .await
-        .map_err(|e| failed(std::io::Error::other(e.to_string())))?;
-    outcome?;
-    written.map_err(failed)?;
-    Ok((hex::encode(hasher.finalize()), size, prefix))
 }
 
 /// Download an attachment, checked against its hash.
@@ -269,36 +131,36 @@ pub(super) async fn download(
     if let Ok(media) = HeaderValue::from_str(&attachment.media_type) {
         headers.insert(header::CONTENT_TYPE, media);
     }
-    // RFC 6266: an ASCII fallback, and the UTF-8 name percent-encoded.
-    let fallback: String = attachment
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = attachment
-        .name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    if let Ok(disposition) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-    )) {
+    if let Ok(disposition) =
+        HeaderValue::from_str(&granttrail_app::disposition_of(&attachment.name))
+    {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     if let Ok(digest) = HeaderValue::from_str(&attachment.sha256) {
         headers.insert("x-content-sha256", digest);
     }
     Ok(response)
+}
+
+/// The problem an upload that was not staged answers.
+fn problem_of(error: StagingError) -> Problem {
+    match error {
+        StagingError::TooLarge { .. } => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Too large",
+            error.to_string(),
+        ),
+        StagingError::UnsupportedMediaType => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!(
+                "the content is none of the types evidence may have ({}); the Content-Type header is not trusted",
+                ATTACHMENT_MEDIA_TYPES.join(", ")
+            ),
+        ),
+        StagingError::BrokenOff(_) => Problem::bad_parameter("body", error.to_string()),
+        StagingError::Failed(error) => Problem::from(error),
+    }
 }

@@ -1,5 +1,6 @@
 //! The pages.
 
+pub(crate) mod evidence;
 pub(crate) mod exports;
 pub(crate) mod forms;
 pub(crate) mod login;

@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use granttrail_app::AppError;
 use granttrail_app::permissions::{Action, role_permits};
-use granttrail_domain::{BusinessDate, CommandKind};
+use granttrail_domain::{BusinessDate, CommandKind, Stage};
 use granttrail_projections::{AuditRow, PointInTime, ProjectView, audit_rows, state_at};
 use granttrail_store::StoredEvent;
 use http::StatusCode;
@@ -193,6 +193,67 @@ fn timeline(lang: Lang, rows: Vec<AuditRow>, page: &[u64]) -> Vec<TimelineEntry>
         .collect()
 }
 
+/// The file form, if the viewer may attach evidence to `view` now: the
+/// version it was shown at, a key against double submits, and what a file
+/// may evidence (the project, a stage it passed, an indicator, a
+/// financial check).
+fn upload_form(
+    viewer: &Viewer,
+    view: &ProjectView,
+    head: u64,
+    refused: Option<&Refused>,
+) -> Option<minijinja::Value> {
+    let allowed = view
+        .project
+        .stage
+        .allowed_commands()
+        .contains(&CommandKind::Attach)
+        && role_permits(viewer.caller.role(), Action::Command(CommandKind::Attach));
+    if !allowed {
+        return None;
+    }
+    let lang = viewer.lang;
+    let mut choices = vec![(
+        "project".to_owned(),
+        lang.text("evidence_project").to_owned(),
+    )];
+    for stage in Stage::ALL {
+        choices.push((
+            format!("stage:{}", stage.as_str()),
+            format!(
+                "{}: {}",
+                lang.text("evidence_stage"),
+                lang.text(&format!("stage_{}", stage.as_str()))
+            ),
+        ));
+    }
+    for indicator in &view.project.indicators {
+        choices.push((
+            format!("indicator:{}", indicator.key),
+            format!("{}: {}", lang.text("evidence_indicator"), indicator.label),
+        ));
+    }
+    for check in ["vouchers", "budget", "compliance"] {
+        choices.push((
+            format!("finance_check:{check}"),
+            format!(
+                "{}: {}",
+                lang.text("evidence_finance"),
+                lang.text(&format!("finance_{check}"))
+            ),
+        ));
+    }
+    let key = refused
+        .filter(|r| r.kind == CommandKind::Attach)
+        .and_then(|r| r.values.get("idempotency_key").cloned())
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    Some(context! {
+        version => head,
+        idempotency_key => key,
+        choices => choices,
+    })
+}
+
 /// The forms of what the viewer may record next on `view` (latest only).
 fn forms_for(viewer: &Viewer, view: &ProjectView, refused: Option<&Refused>) -> Vec<Form> {
     let role = viewer.caller.role();
@@ -279,7 +340,14 @@ pub(crate) async fn project_page(
     } else {
         Vec::new()
     };
+    let upload = (point == PointInTime::Latest)
+        .then(|| upload_form(viewer, &view, head, refused.as_ref()))
+        .flatten();
     let status = refused.as_ref().map_or(StatusCode::OK, |r| r.status);
+    let (upload_error, refused) = match refused {
+        Some(r) if r.kind == CommandKind::Attach => (Some(r.message), None),
+        other => (None, other),
+    };
     let point_text = (point != PointInTime::Latest).then(|| point.to_string());
     let point_values = context! {
         version => match point { PointInTime::Version(v) => Some(v), _ => None },
@@ -306,6 +374,8 @@ pub(crate) async fn project_page(
             earlier => earlier_href(id, point, &events, &page),
             forms => Value::from_serialize(&forms),
             form_error => refused.map(|r| r.message),
+            upload => upload,
+            upload_error => upload_error,
         },
     )
 }

@@ -150,7 +150,8 @@ async fn an_unfit_request_id_is_replaced_not_echoed() {
     let server = Server::start();
     let http = reqwest::Client::new();
     let fit = "req-42.abc";
-    let huge = "x".repeat(400_000);
+    // Within the 128 KiB the server reads a request's head in.
+    let huge = "x".repeat(100_000);
     for (sent, kept) in [
         (fit.to_owned(), true),
         ("a".repeat(128), true),
@@ -168,6 +169,16 @@ async fn an_unfit_request_id_is_replaced_not_echoed() {
         assert!(echoed.len() <= 128, "{} characters echoed", echoed.len());
         assert_eq!(echoed == sent, kept, "{}", &sent[..sent.len().min(40)]);
     }
+    // Past it, the whole head is refused (431 problem+json), and the id
+    // with it.
+    let past = http
+        .get(server.url("/healthz"))
+        .header("x-request-id", "y".repeat(400_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 431);
+    assert!(past.headers().get("x-request-id").is_none());
     assert!(
         !server.log().contains(&"x".repeat(1000)),
         "the long id reached the log"

@@ -266,3 +266,47 @@ async fn the_list_updates_live_and_an_executor_sees_only_its_own() {
     );
     browser.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver: `make test-browser` (CI runs it)"]
+async fn staff_attach_a_file_from_the_browser_and_see_it_listed() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let api = Client::new(&server, &token);
+    let id = api.sign_seed(Some("JT-FILE-1")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sign-in-sheet.pdf");
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.resize(50_000, b'x');
+    std::fs::write(&file, &pdf).unwrap();
+
+    let browser = Browser::start().await;
+    let page = &browser.client;
+    sign_in(page, &server, &token).await;
+    page.goto(&server.url(&format!("/ui/projects/{id}")))
+        .await
+        .unwrap();
+    // A file input takes the file's path as its keys (WebDriver's upload).
+    page.find(Locator::Id("attach-file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    submit(page, "attach").await;
+    page.wait()
+        .for_element(Locator::LinkText("sign-in-sheet.pdf"))
+        .await
+        .unwrap();
+    assert!(
+        page.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("done=attach")
+    );
+    let state = api.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(state.json["attachments"][0]["name"], "sign-in-sheet.pdf");
+    assert_eq!(state.json["attachments"][0]["size"], 50_000);
+    browser.client.clone().close().await.unwrap();
+}

@@ -11,14 +11,13 @@ use granttrail_app::{
     AppError, IdempotencyRequest, StagingError, UploadFacts, disposition_of, evidence_from,
 };
 use granttrail_domain::{BusinessDate, CommandKind, Rejection};
-use granttrail_projections::PointInTime;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use sha2::{Digest, Sha256};
 
 use crate::WebState;
 use crate::forms::field_errors;
 use crate::pages::error_page;
-use crate::pages::project::{Refused, project_page};
+use crate::pages::project::{Refused, page_with_refusal};
 use crate::session::{Viewer, ViewerOf};
 
 /// The most bytes a text field of the file form may have.
@@ -204,7 +203,6 @@ async fn refused_page(
     message: String,
     status: StatusCode,
 ) -> Response {
-    let here = format!("/ui/projects/{id}");
     let refused = Refused {
         kind: CommandKind::Attach,
         values,
@@ -212,17 +210,7 @@ async fn refused_page(
         message,
         status,
     };
-    project_page(
-        state,
-        viewer,
-        id,
-        PointInTime::Latest,
-        None,
-        &here,
-        None,
-        Some(refused),
-    )
-    .await
+    page_with_refusal(state, viewer, id, refused).await
 }
 
 /// `GET /ui/projects/{id}/attachments/{sha256}`: the bytes, checked

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::WebState;
 use crate::forms::{attach, body_of, command_of, field_errors, form};
 use crate::pages::error_page;
-use crate::pages::project::{Refused, project_page};
+use crate::pages::project::{Refused, page_with_refusal};
 use crate::render;
 use crate::session::{Viewer, ViewerOf};
 
@@ -128,19 +128,7 @@ pub(crate) async fn command(
     let here = format!("/ui/projects/{id}");
     match record(&state, &viewer, kind, id, Some(&project), &values).await {
         Ok(()) => Redirect::to(&format!("{here}?done={}#timeline", kind.as_str())).into_response(),
-        Err(Outcome::Refused(refused)) => {
-            project_page(
-                &state,
-                &viewer,
-                id,
-                PointInTime::Latest,
-                None,
-                &here,
-                None,
-                Some(refused),
-            )
-            .await
-        }
+        Err(Outcome::Refused(refused)) => page_with_refusal(&state, &viewer, id, refused).await,
         Err(Outcome::Failed(error)) => error_page(viewer.lang, Some(&viewer), &error),
     }
 }

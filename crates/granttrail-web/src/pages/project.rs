@@ -193,6 +193,27 @@ fn timeline(lang: Lang, rows: Vec<AuditRow>, page: &[u64]) -> Vec<TimelineEntry>
         .collect()
 }
 
+/// The project's page as it is now, with a refused form shown again.
+pub(crate) async fn page_with_refusal(
+    state: &WebState,
+    viewer: &Viewer,
+    id: Uuid,
+    refused: Refused,
+) -> Response {
+    let here = format!("/ui/projects/{id}");
+    project_page(
+        state,
+        viewer,
+        id,
+        PointInTime::Latest,
+        None,
+        &here,
+        None,
+        Some(refused),
+    )
+    .await
+}
+
 /// The file form, if the viewer may attach evidence to `view` now: the
 /// version it was shown at, a key against double submits, and what a file
 /// may evidence (the project, a stage it passed, an indicator, a

@@ -61,3 +61,14 @@ pub async fn page_text(browser: &reqwest::Client, server: &Server, path: &str) -
         .expect("a test step");
     answer.text().await.expect("a test step")
 }
+
+/// The status of the page at `path` (303 when the session is gone: the
+/// page sends the browser to sign in).
+pub async fn status_of(browser: &reqwest::Client, server: &Server, path: &str) -> u16 {
+    let answer = browser
+        .get(server.url(path))
+        .send()
+        .await
+        .expect("a test step");
+    answer.status().as_u16()
+}

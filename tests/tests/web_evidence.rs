@@ -165,3 +165,78 @@ async fn an_auditor_sees_the_evidence_but_no_file_form() {
     assert!(page.contains("id=\"evidence\""), "{page}");
     assert!(!page.contains("id=\"form-attach\""));
 }
+
+#[tokio::test]
+async fn the_same_form_sent_twice_attaches_once_and_a_withdrawal_is_shown() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let staff = Client::new(&server, &token);
+    let id = staff.sign_seed(Some("WEB-EVIDENCE-4")).await;
+    let browser = browser();
+    let csrf = sign_in(&server, &browser, &token).await;
+    let page = page_text(&browser, &server, &format!("/ui/projects/{id}")).await;
+    let form = upload_form(&page).to_owned();
+    let pdf = b"%PDF-1.4\nbudget and final accounts".to_vec();
+    for _ in 0..2 {
+        let sent = browser
+            .post(server.url(&format!("/ui/projects/{id}/attachments")))
+            .multipart(form_with(
+                &csrf,
+                &form,
+                "finance_check:budget",
+                "预决算表.pdf",
+                pdf.clone(),
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            sent.status().as_u16(),
+            303,
+            "{}",
+            sent.text().await.unwrap()
+        );
+    }
+    assert_eq!(version_of(&staff, &id).await, 2, "written once");
+
+    let sha256 = hex::encode(Sha256::digest(&pdf));
+    let withdrawn = staff
+        .post(
+            &format!("/api/v1/projects/{id}/attachment-withdrawals"),
+            &serde_json::json!({"withdrawn_on": "2023-01-05", "sha256": sha256, "reason": "superseded by the audited accounts"}),
+            Some(2),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
+    let page = page_text(&browser, &server, &format!("/ui/projects/{id}")).await;
+    assert!(page.contains("class=\"withdrawn\""), "{page}");
+    assert!(page.contains("superseded by the audited accounts"));
+}
+
+#[tokio::test]
+async fn an_overlong_field_before_the_file_is_refused_and_writes_nothing() {
+    let server = Server::start();
+    let token = server.token("staff", None);
+    let staff = Client::new(&server, &token);
+    let id = staff.sign_seed(Some("WEB-EVIDENCE-5")).await;
+    let browser = browser();
+    let csrf = sign_in(&server, &browser, &token).await;
+    // A megabyte where a short choice goes: refused as it is read.
+    let form = Form::new()
+        .text("csrf", csrf)
+        .text("evidences", "c".repeat(1_000_000))
+        .part(
+            "file",
+            Part::bytes(b"%PDF-1.4\n".to_vec()).file_name("b.pdf"),
+        );
+    let sent = browser
+        .post(server.url(&format!("/ui/projects/{id}/attachments")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 400);
+    let shown = sent.text().await.unwrap();
+    assert!(shown.contains("longer than 4096 bytes"), "{shown}");
+    assert_eq!(version_of(&staff, &id).await, 1, "nothing was written");
+}

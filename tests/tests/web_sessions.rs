@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use granttrail_e2e::web::{browser, hidden, page_text, sign_in};
+use granttrail_e2e::web::{browser, hidden, page_text, sign_in, status_of};
 use granttrail_e2e::{Client, Server};
 
 /// A server, a staff API client, a project signed with `code`, and a
@@ -397,13 +397,8 @@ async fn revoking_the_token_ends_its_sessions_at_once() {
         .await
         .unwrap();
     assert_eq!(revoked.status().as_u16(), 204);
-    let page = browser
-        .get(server.url("/ui/projects"))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        page.status().as_u16(),
+        status_of(&browser, &server, "/ui/projects").await,
         303,
         "the session went with its token"
     );
@@ -510,13 +505,8 @@ async fn disabling_the_user_ends_their_sessions_at_once() {
         )
         .await;
     assert_eq!(disabled.status, 204, "{}", disabled.text);
-    let page = browser
-        .get(server.url("/ui/projects"))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        page.status().as_u16(),
+        status_of(&browser, &server, "/ui/projects").await,
         303,
         "the session went with its user"
     );

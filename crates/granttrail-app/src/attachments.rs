@@ -154,6 +154,11 @@ impl App {
         upload: &StagedUpload,
         facts: UploadFacts,
     ) -> Result<CommandResponse, AppError> {
+        // A retry is answered before the file is judged: its first try
+        // attached it, so judged again it would be "attached already".
+        if let Some(replay) = self.replay(caller, idempotency.as_ref()).await? {
+            return Ok(replay);
+        }
         let events = self
             .read_checked(caller, project_id, StreamBound::default())
             .await?;

@@ -79,10 +79,8 @@ impl App {
         caller: &Caller,
         request: CommandRequest,
     ) -> Result<CommandResponse, AppError> {
-        if let Some(idem) = &request.idempotency
-            && let Some(previous) = self.store.find_idempotency(caller.id(), &idem.key).await?
-        {
-            return replay_or_refuse(previous, idem);
+        if let Some(replay) = self.replay(caller, request.idempotency.as_ref()).await? {
+            return Ok(replay);
         }
         let kind = request.command.kind();
         let creating = kind == CommandKind::Sign;
@@ -204,6 +202,26 @@ impl App {
                     "the store replayed a request that had no key",
                 )),
             },
+        }
+    }
+}
+
+impl App {
+    /// The first answer to a request retried under its idempotency key
+    /// (or the refusal of a key reused for another request); `None` for a
+    /// request not seen before. Asked before anything else is judged: a
+    /// retry must not be refused by what its first try changed.
+    pub(crate) async fn replay(
+        &self,
+        caller: &Caller,
+        idempotency: Option<&IdempotencyRequest>,
+    ) -> Result<Option<CommandResponse>, AppError> {
+        let Some(idem) = idempotency else {
+            return Ok(None);
+        };
+        match self.store.find_idempotency(caller.id(), &idem.key).await? {
+            Some(previous) => replay_or_refuse(previous, idem).map(Some),
+            None => Ok(None),
         }
     }
 }

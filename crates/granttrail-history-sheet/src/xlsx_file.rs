@@ -120,3 +120,19 @@ pub(crate) fn write(table: &Table, guide: &[&str]) -> Result<Vec<u8>, SheetError
     }
     workbook.save_to_buffer().map_err(failed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_holding_a_spreadsheet_error_refuses_its_row() {
+        let error = text_of(&Data::Error(calamine::CellErrorType::Div0), 7, 3);
+        assert_eq!(
+            error.map_err(|e| e.to_string()),
+            Err("row 7: column 3 holds a spreadsheet error (#DIV/0!)".into())
+        );
+        assert_eq!(text_of(&Data::Float(50.0), 2, 1), Ok("50".into()));
+        assert_eq!(text_of(&Data::Float(12.5), 2, 1), Ok("12.5".into()));
+    }
+}

@@ -59,6 +59,11 @@ fn csv(text: &str) -> Result<Value, SheetError> {
 
 const HEADER: &str = "@project,@command,@by.id,@by.name";
 
+/// Why `text` is refused, in the words the import reports.
+fn refusal(text: &str) -> String {
+    csv(text).expect_err("a refusal").to_string()
+}
+
 #[test]
 fn rows_group_into_projects_in_the_order_they_first_appear() {
     let history = csv(&format!(
@@ -96,21 +101,16 @@ fn a_header_without_the_four_columns_is_refused() {
 
 #[test]
 fn columns_that_would_overwrite_each_other_are_refused() {
-    let twice = csv(&format!("{HEADER},code,code\n")).unwrap_err();
-    assert!(
-        twice.to_string().contains("'code' appears twice"),
-        "{twice}"
-    );
-    let nested = csv(&format!("{HEADER},period,period.start\n")).unwrap_err();
-    assert!(
-        nested.to_string().contains("also holds 'period.start'"),
-        "{nested}"
-    );
-    let unknown = csv(&format!("{HEADER},@note\n")).unwrap_err();
-    assert!(
-        unknown.to_string().starts_with("column 5: '@note'"),
-        "{unknown}"
-    );
+    for (header, said) in [
+        ("code,code", "column 6: 'code' appears twice"),
+        ("period,period.start", "also holds 'period.start'"),
+        ("@note", "column 5: '@note' is not one of"),
+        ("code,,title", "column 6: '' is blank"),
+        ("period..start", "an empty step in its dotted path"),
+    ] {
+        let refused = refusal(&format!("{HEADER},{header}\n"));
+        assert!(refused.contains(said), "{header}: {refused}");
+    }
 }
 
 #[test]
@@ -123,18 +123,17 @@ fn a_row_is_refused_by_its_number_and_what_it_lacks() {
             why: "its '@project' is blank".into()
         }
     );
-    let unknown = csv(&format!("{HEADER}\na,sgn,u1,甲\n")).unwrap_err();
-    assert!(
-        unknown
-            .to_string()
-            .starts_with("row 2: its @command 'sgn' is no command"),
-        "{unknown}"
-    );
-    let past = csv(&format!("{HEADER}\na,sign,u1,甲,stray\n")).unwrap_err();
-    assert!(
-        past.to_string().contains("past the header's 4 columns"),
-        "{past}"
-    );
+    for (rows, said) in [
+        ("a,sgn,u1,甲", "row 2: its @command 'sgn' is no command"),
+        (
+            "a,sign,u1,甲,stray",
+            "row 2: has cells past the header's 4 columns",
+        ),
+        ("a,sign,,甲", "row 2: its '@by.id' is blank"),
+    ] {
+        let refused = refusal(&format!("{HEADER}\n{rows}\n"));
+        assert!(refused.starts_with(said), "{rows}: {refused}");
+    }
 }
 
 #[test]

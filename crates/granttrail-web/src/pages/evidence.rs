@@ -22,6 +22,23 @@ use crate::session::{Viewer, ViewerOf};
 
 /// The most bytes a text field of the file form may have.
 const FIELD_LIMIT: usize = 4096;
+/// The most text fields the file form may send before its file.
+const FIELDS_LIMIT: usize = 16;
+
+/// A text field's value, read chunk by chunk and refused as soon as it
+/// passes `FIELD_LIMIT` (never read whole first).
+async fn bounded_text(field: &mut Field<'_>, name: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| e.to_string())? {
+        if bytes.len() + chunk.len() > FIELD_LIMIT {
+            return Err(format!(
+                "the field {name} is longer than {FIELD_LIMIT} bytes"
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| format!("the field {name} is not UTF-8"))
+}
 
 /// Why the file form was not recorded.
 enum Outcome {
@@ -39,18 +56,19 @@ pub(crate) async fn upload(
     mut multipart: Multipart,
 ) -> Response {
     // The text fields come first (the form puts the file last), so the
-    // form token is checked before a byte of the file is read.
+    // form token is checked before a byte of the file is read. This route
+    // has no body limit (the file stops itself at attachment_max_bytes),
+    // so the fields before it are bounded here, in number and size, as
+    // they are read.
     let mut values = BTreeMap::new();
     let mut outcome = None;
+    let bad = |message: String| Some(Err(Outcome::Refused(message, StatusCode::BAD_REQUEST)));
     loop {
-        let field = match multipart.next_field().await {
+        let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) => {
-                outcome = Some(Err(Outcome::Refused(
-                    e.to_string(),
-                    StatusCode::BAD_REQUEST,
-                )));
+                outcome = bad(e.to_string());
                 break;
             }
         };
@@ -64,20 +82,16 @@ pub(crate) async fn upload(
             outcome = Some(attach(&state, &viewer, id, &values, Some(field)).await);
             break;
         }
-        match field.text().await {
-            Ok(text) if text.len() <= FIELD_LIMIT => {
+        if values.len() >= FIELDS_LIMIT {
+            outcome = bad(format!("the form has more than {FIELDS_LIMIT} fields"));
+            break;
+        }
+        match bounded_text(&mut field, &name).await {
+            Ok(text) => {
                 values.insert(name, text);
             }
-            Ok(_) => {
-                let message = format!("the field {name} is too long");
-                outcome = Some(Err(Outcome::Refused(message, StatusCode::BAD_REQUEST)));
-                break;
-            }
-            Err(e) => {
-                outcome = Some(Err(Outcome::Refused(
-                    e.to_string(),
-                    StatusCode::BAD_REQUEST,
-                )));
+            Err(message) => {
+                outcome = bad(message);
                 break;
             }
         }

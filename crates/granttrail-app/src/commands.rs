@@ -1,7 +1,7 @@
 //! Running a command: the one path shared by the API and `granttrail import`.
 
 use granttrail_domain::{Command, CommandKind, FourEyes, Project, decide_as, evolve};
-use granttrail_projections::{PointInTime, ProjectView, state_at};
+use granttrail_projections::{PointInTime, etag_of, state_at, view_json};
 use granttrail_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, IdempotencyRecord, NewEvent, StreamBound,
 };
@@ -133,18 +133,23 @@ impl App {
             Command::SignProject(sign) => next.code.clone().filter(|_| sign.code.is_some()),
             _ => None,
         };
-        let project_row = crate::projection::project_row(request.project_id, &next);
-        let next = std::sync::Arc::new(next);
-        let view = ProjectView::new(request.project_id, (*next).clone(), self.today());
+        // The state is written as JSON once: the list row keeps the text,
+        // and the answer is the same members inside the view's.
+        let project_row = crate::projection::project_row(request.project_id, &next)?;
+        let body = view_json(
+            request.project_id,
+            project_row.state.as_str(),
+            next.is_overdue(self.today()),
+        )
+        .ok_or_else(|| AppError::internal("the state was not written as a JSON object"))?;
         let response = CommandResponse {
             project_id: request.project_id,
             status: if creating { 201 } else { 200 },
-            etag: view.etag(),
-            body: serde_json::to_string(&view).map_err(|e| {
-                AppError::internal(format!("the state cannot be written as JSON: {e}"))
-            })?,
+            etag: etag_of(next.version),
+            body,
             replayed: false,
         };
+        let next = std::sync::Arc::new(next);
         let idempotency = request.idempotency.as_ref().map(|idem| IdempotencyRecord {
             key: idem.key.clone(),
             actor_id: caller.id().to_owned(),

@@ -220,7 +220,7 @@ impl App {
             causation_id: None,
             idempotency: None,
             reserve_code: state.code.clone(),
-            project_row: Some(crate::projection::project_row(id, &state)),
+            project_row: Some(crate::projection::project_row(id, &state)?),
         };
         match self.store.append(append).await? {
             AppendOutcome::Appended(_) => {

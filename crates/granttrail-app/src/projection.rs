@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use granttrail_domain::{BusinessDate, Project, ProjectEvent, Stage, evolve};
 use granttrail_projections::ProjectView;
-use granttrail_store::{CheckpointStep, ProjectFilter, ProjectRow, Saved, StoredEvent};
+use granttrail_store::{CheckpointStep, ProjectFilter, ProjectRow, Saved, StateJson, StoredEvent};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -127,7 +127,7 @@ enum Folded {
 fn fold(
     mut projects: HashMap<Uuid, Option<Project>>,
     events: &[StoredEvent],
-) -> Result<Vec<ProjectRow>, (usize, String)> {
+) -> Result<Vec<(Uuid, Project)>, (usize, String)> {
     for (index, event) in events.iter().enumerate() {
         let slot = projects.entry(event.stream_id).or_insert(None);
         *slot = apply(slot.take(), event).map_err(|e| (index, e.to_string()))?;
@@ -135,13 +135,20 @@ fn fold(
     Ok(projects
         .into_iter()
         .filter_map(|(id, project)| project.map(|p| (id, p)))
-        .map(|(id, project)| project_row(id, &project))
         .collect())
 }
 
+/// The list rows of folded projects.
+fn rows_of(projects: Vec<(Uuid, Project)>) -> Result<Vec<ProjectRow>, AppError> {
+    projects
+        .into_iter()
+        .map(|(id, project)| project_row(id, &project))
+        .collect()
+}
+
 /// A project's row in the project list.
-pub(crate) fn project_row(id: Uuid, project: &Project) -> ProjectRow {
-    ProjectRow {
+pub(crate) fn project_row(id: Uuid, project: &Project) -> Result<ProjectRow, AppError> {
+    Ok(ProjectRow {
         id,
         version: project.version,
         stage: project.stage.as_str().to_owned(),
@@ -155,8 +162,9 @@ pub(crate) fn project_row(id: Uuid, project: &Project) -> ProjectRow {
             .iter()
             .filter(|f| f.resolved_by.is_none())
             .count() as u64,
-        state: serde_json::to_value(project).unwrap_or_default(),
-    }
+        state: StateJson::of(project)
+            .map_err(|e| AppError::internal(format!("the state cannot be written as JSON: {e}")))?,
+    })
 }
 
 /// What a search of the list looks in: the code, the title, the executor's
@@ -317,7 +325,7 @@ impl App {
         ids.dedup();
         let mut saved: HashMap<Uuid, Option<Project>> = HashMap::with_capacity(ids.len());
         for row in self.projections.load_projects(&ids).await? {
-            let project: Project = serde_json::from_value(row.state).map_err(|e| {
+            let project: Project = row.state.read().map_err(|e| {
                 AppError::from(granttrail_store::StoreError::corrupt_row(
                     "project_list",
                     row.id.to_string(),
@@ -327,11 +335,13 @@ impl App {
             saved.insert(row.id, Some(project));
         }
         match fold(saved.clone(), events) {
-            Ok(rows) => Ok(Folded::All(rows)),
+            Ok(projects) => Ok(Folded::All(rows_of(projects)?)),
             Err((index, reason)) => {
                 // Folding consumed the failed project's state; fold the
                 // events before the bad one again (they apply).
-                let rows = fold(saved, &events[..index]).map_err(|(_, r)| AppError::corrupt(r))?;
+                let projects =
+                    fold(saved, &events[..index]).map_err(|(_, r)| AppError::corrupt(r))?;
+                let rows = rows_of(projects)?;
                 Ok(Folded::Until {
                     index,
                     rows,
@@ -495,7 +505,8 @@ impl App {
         let items = rows
             .into_iter()
             .map(|row| {
-                serde_json::from_value::<Project>(row.state)
+                row.state
+                    .read::<Project>()
                     .map(|project| ProjectView::new(row.id, project, today))
                     .map_err(|e| {
                         AppError::from(granttrail_store::StoreError::corrupt_row(

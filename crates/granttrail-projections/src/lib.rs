@@ -40,4 +40,4 @@ pub use report::{
     CorrectionLine, EvidenceLine, ExtensionLine, IndicatorLine, Lang, MidtermLine, Milestone,
     Money, OutputGroup, Proof, Report, ReportError, Signature, Step, Words, build_report,
 };
-pub use view::ProjectView;
+pub use view::{ProjectView, etag_of, view_json};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use granttrail_domain::BusinessDate;
 use granttrail_store::{
     CheckpointStep, EventStore, ExpectedVersion, ProjectFilter, ProjectRow, ProjectionStore, Saved,
+    StateJson,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -29,7 +30,7 @@ pub async fn checkpoint_steps_have_one_winner<S: ProjectionStore + ?Sized>(store
         signed_on: BusinessDate::from_ymd(2022, 5, 11).unwrap(),
         search_text: "jt-1\n全龄友好".into(),
         unresolved_flags: 0,
-        state: json!({"version": version}),
+        state: StateJson::of(&json!({"version": version})).unwrap(),
     };
     let racers: Vec<_> = (0..8)
         .map(|n| {
@@ -96,7 +97,7 @@ where
         signed_on: BusinessDate::from_ymd(2022, 5, 11).unwrap(),
         search_text: "全龄友好".into(),
         unresolved_flags: 0,
-        state: json!({"version": version, "title": "全龄友好"}),
+        state: StateJson::of(&json!({"version": version, "title": "全龄友好"})).unwrap(),
     };
     let mut first = append(id, ExpectedVersion::NoStream);
     first.project_row = Some(row(1));
@@ -141,7 +142,7 @@ pub async fn the_list_is_searched_by_text_and_signing_date<S: ProjectionStore + 
         signed_on,
         search_text: text.into(),
         unresolved_flags: if n == 3 { 2 } else { 0 },
-        state: json!({"n": n as u64}),
+        state: StateJson::of(&json!({"n": n as u64})).unwrap(),
     };
     let rows = [
         row(1, "jt-2022-07\n全龄友好社区\n小水滴", day(2022, 5, 11)),

@@ -258,7 +258,7 @@ async fn write(
         .bind(row.signed_on.to_string())
         .bind(&row.search_text)
         .bind(row.unresolved_flags as i64)
-        .bind(row.state.to_string())
+        .bind(row.state.as_str())
         .execute(&mut *tx)
         .await?;
     }

@@ -225,7 +225,7 @@ mod tests {
             signed_on: granttrail_domain::BusinessDate::parse("2022-05-11").unwrap(),
             search_text: String::new(),
             unresolved_flags: 0,
-            state: serde_json::json!({}),
+            state: granttrail_store::StateJson::of(&serde_json::json!({})).unwrap(),
         }
     }
 

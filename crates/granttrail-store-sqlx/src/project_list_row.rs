@@ -1,7 +1,7 @@
 //! The project list's row as both backends store it.
 
 use granttrail_domain::BusinessDate;
-use granttrail_store::{ProjectRow, StoreError};
+use granttrail_store::{ProjectRow, StateJson, StoreError};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
@@ -68,7 +68,7 @@ pub fn project_from_row(row: ProjectListRow) -> Result<ProjectRow, StoreError> {
         search_text,
         unresolved_flags: u64::try_from(unresolved_flags)
             .map_err(|_| bad("a negative count of flags".into()))?,
-        state: serde_json::from_str(&state).map_err(|e| bad(e.to_string()))?,
+        state: StateJson::parse(state).map_err(|e| bad(e.to_string()))?,
     })
 }
 
@@ -98,7 +98,7 @@ where
             .push_bind(row.signed_on.to_string())
             .push_bind(row.search_text.clone())
             .push_bind(row.unresolved_flags as i64)
-            .push_bind(row.state.to_string());
+            .push_bind(row.state.as_str().to_owned());
     });
     query.push(PROJECT_LIST_UPSERT);
     query

@@ -147,11 +147,9 @@ impl AppendRequest {
                 data_json: event.event.data.to_string(),
             })
             .collect();
-        let project_state_json = self.project_row.as_ref().map(|row| row.state.to_string());
         PreparedAppend {
             request: self,
             prepared,
-            project_state_json,
         }
     }
 }
@@ -164,9 +162,6 @@ pub struct PreparedAppend {
     pub request: AppendRequest,
     /// One per event of the request, in order.
     prepared: Vec<PreparedEvent>,
-    /// The project-list row's state as JSON text, if the append carries
-    /// a row.
-    project_state_json: Option<String>,
 }
 
 /// What the caller works out ahead for one event of its append.
@@ -185,7 +180,7 @@ impl PreparedAppend {
         self.request
             .project_row
             .as_ref()
-            .zip(self.project_state_json.as_deref())
+            .map(|row| (row, row.state.as_str()))
     }
 
     /// Each event's data as JSON text, in order: what a store that keeps

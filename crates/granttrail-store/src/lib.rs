@@ -47,7 +47,7 @@ pub use log::{
     cosignature_from_columns, hashes_in_order,
 };
 pub use projection::{
-    CheckpointStep, PROJECT_LIST, ProjectFilter, ProjectRow, ProjectionStore, Saved,
+    CheckpointStep, PROJECT_LIST, ProjectFilter, ProjectRow, ProjectionStore, Saved, StateJson,
 };
 pub use token::{
     Role, SessionColumns, SessionRecord, TOKEN_COLUMNS, TokenColumns, TokenRecord, TokenStore,

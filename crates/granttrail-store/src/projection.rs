@@ -2,7 +2,6 @@
 
 use async_trait::async_trait;
 use granttrail_domain::BusinessDate;
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -35,8 +34,40 @@ pub struct ProjectRow {
     /// Data-quality flags of an imported history not yet resolved by a
     /// correction (`?flagged=true`).
     pub unresolved_flags: u64,
-    /// The folded `granttrail_domain::Project` as JSON.
-    pub state: Value,
+    /// The folded `granttrail_domain::Project` as JSON text.
+    pub state: StateJson,
+}
+
+/// A folded state as JSON text, checked to be one JSON document.
+///
+/// Kept as text, not as a `serde_json::Value`: a command serialises its
+/// new state once, and the same text is written to the row and sent back
+/// to the client; a read parses it straight into the state it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateJson(String);
+
+impl StateJson {
+    /// `value` serialised as JSON.
+    pub fn of<T: serde::Serialize + ?Sized>(value: &T) -> Result<StateJson, serde_json::Error> {
+        serde_json::to_string(value).map(StateJson)
+    }
+
+    /// Text read back from storage, if it is one JSON document (a damaged
+    /// row names itself as such, not as whatever its reader expected).
+    pub fn parse(text: String) -> Result<StateJson, serde_json::Error> {
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
+        Ok(StateJson(text))
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The state read as `T`.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
 }
 
 /// The positions a projection's checkpoint moves between in one save: the

@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -43,12 +44,23 @@ pub enum Refused {
 /// Parses `bytes` as one JSON document with unique member names and safe
 /// integers.
 pub fn parse(bytes: &[u8]) -> Result<Value, Refused> {
+    read::<Value>(bytes)
+}
+
+/// Checks `bytes` as [`parse`] does, building nothing: a command's body is
+/// then read straight into its type, without a tree in between.
+pub fn check(bytes: &[u8]) -> Result<(), Refused> {
+    read::<()>(bytes)
+}
+
+fn read<T: Sink>(bytes: &[u8]) -> Result<T, Refused> {
     let fault = RefCell::new(None);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let node = Node {
         parent: None,
         step: Step::Root,
         fault: &fault,
+        sink: PhantomData,
     };
     let parsed = node
         .deserialize(&mut deserializer)
@@ -58,6 +70,70 @@ pub fn parse(bytes: &[u8]) -> Result<Value, Refused> {
         (Ok(value), None) => Ok(value),
         (Err(e), None) => Err(Refused::Syntax(e.to_string())),
     }
+}
+
+/// What reading makes of a document: its tree, or nothing at all (a
+/// check; `()` items cost no memory, only the member names are kept, to
+/// find one named twice).
+trait Sink: Sized {
+    type Members: Default;
+    fn null() -> Self;
+    fn bool(v: bool) -> Self;
+    fn number(n: Number) -> Self;
+    fn string(v: String) -> Self;
+    fn str(v: &str) -> Self;
+    fn array(items: Vec<Self>) -> Self;
+    fn has(object: &Self::Members, key: &str) -> bool;
+    fn insert(object: &mut Self::Members, key: String, value: Self);
+    fn object(object: Self::Members) -> Self;
+}
+
+impl Sink for Value {
+    type Members = Map<String, Value>;
+    fn null() -> Value {
+        Value::Null
+    }
+    fn bool(v: bool) -> Value {
+        Value::Bool(v)
+    }
+    fn number(n: Number) -> Value {
+        Value::Number(n)
+    }
+    fn string(v: String) -> Value {
+        Value::String(v)
+    }
+    fn str(v: &str) -> Value {
+        Value::String(v.to_owned())
+    }
+    fn array(items: Vec<Value>) -> Value {
+        Value::Array(items)
+    }
+    fn has(object: &Self::Members, key: &str) -> bool {
+        object.contains_key(key)
+    }
+    fn insert(object: &mut Self::Members, key: String, value: Value) {
+        object.insert(key, value);
+    }
+    fn object(object: Self::Members) -> Value {
+        Value::Object(object)
+    }
+}
+
+impl Sink for () {
+    type Members = Vec<String>;
+    fn null() {}
+    fn bool(_: bool) {}
+    fn number(_: Number) {}
+    fn string(_: String) {}
+    fn str(_: &str) {}
+    fn array(_: Vec<()>) {}
+    fn has(object: &Self::Members, key: &str) -> bool {
+        object.iter().any(|k| k == key)
+    }
+    fn insert(object: &mut Self::Members, key: String, (): ()) {
+        object.push(key);
+    }
+    fn object(_: Self::Members) {}
 }
 
 /// How a value is reached from its parent.
@@ -72,29 +148,22 @@ enum Step<'a> {
 /// in `fault` (serde's error type cannot carry it) and aborts the parse.
 /// Where it is stays a chain of steps, spelled out as a JSON Pointer only
 /// when a fault names it: a valid body costs no pointer strings.
-struct Node<'a> {
-    parent: Option<&'a Node<'a>>,
+struct Node<'a, T> {
+    parent: Option<&'a dyn Pointed>,
     step: Step<'a>,
     fault: &'a RefCell<Option<Fault>>,
+    sink: PhantomData<T>,
 }
 
-impl Node<'_> {
-    fn refuse<E: de::Error>(&self, fault: Fault) -> E {
-        self.fault.borrow_mut().get_or_insert(fault);
-        E::custom("refused")
-    }
-
-    fn child<'b>(&'b self, step: Step<'b>) -> Node<'b> {
-        Node {
-            parent: Some(self),
-            step,
-            fault: self.fault,
-        }
-    }
-
+/// A node's place in the document, whatever it builds.
+trait Pointed {
     /// This value's JSON Pointer (RFC 6901).
+    fn pointer(&self) -> String;
+}
+
+impl<T> Pointed for Node<'_, T> {
     fn pointer(&self) -> String {
-        let mut pointer = self.parent.map(Node::pointer).unwrap_or_default();
+        let mut pointer = self.parent.map(|p| p.pointer()).unwrap_or_default();
         match self.step {
             Step::Root => {}
             Step::Member(name) => {
@@ -108,49 +177,65 @@ impl Node<'_> {
         }
         pointer
     }
+}
 
-    fn integer<E: de::Error>(&self, magnitude: u64, value: Value) -> Result<Value, E> {
+impl<T: Sink> Node<'_, T> {
+    fn refuse<E: de::Error>(&self, fault: Fault) -> E {
+        self.fault.borrow_mut().get_or_insert(fault);
+        E::custom("refused")
+    }
+
+    fn child<'b>(&'b self, step: Step<'b>) -> Node<'b, T> {
+        Node {
+            parent: Some(self),
+            step,
+            fault: self.fault,
+            sink: PhantomData,
+        }
+    }
+
+    fn integer<E: de::Error>(&self, magnitude: u64, value: Number) -> Result<T, E> {
         if magnitude > MAX_SAFE_INTEGER {
             return Err(self.refuse(Fault::UnsafeInteger {
                 pointer: self.pointer(),
             }));
         }
-        Ok(value)
+        Ok(T::number(value))
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Node<'_> {
-    type Value = Value;
+impl<'de, T: Sink> DeserializeSeed<'de> for Node<'_, T> {
+    type Value = T;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Node<'_> {
-    type Value = Value;
+impl<'de, T: Sink> Visitor<'de> for Node<'_, T> {
+    type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::null())
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+        Ok(T::bool(v))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        self.integer(v.unsigned_abs(), Value::from(v))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        self.integer(v.unsigned_abs(), Number::from(v))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        self.integer(v, Value::from(v))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.integer(v, Number::from(v))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
         // serde_json reads integers past u64 as doubles: still integers.
         if v.fract() == 0.0 && v.abs() > MAX_SAFE_INTEGER as f64 {
             return Err(self.refuse(Fault::UnsafeInteger {
@@ -158,37 +243,37 @@ impl<'de> Visitor<'de> for Node<'_> {
             }));
         }
         Number::from_f64(v)
-            .map(Value::Number)
+            .map(T::number)
             .ok_or_else(|| E::custom("a number JSON cannot hold"))
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::str(v))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<T, E> {
+        Ok(T::string(v))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(self.child(Step::Item(items.len())))? {
             items.push(item);
         }
-        Ok(Value::Array(items))
+        Ok(T::array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut members = Map::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut members = T::Members::default();
         while let Some(key) = map.next_key::<String>()? {
-            if members.contains_key(&key) {
+            if T::has(&members, &key) {
                 let pointer = self.child(Step::Member(&key)).pointer();
                 return Err(self.refuse(Fault::DuplicateKey { pointer }));
             }
             let value = map.next_value_seed(self.child(Step::Member(&key)))?;
-            members.insert(key, value);
+            T::insert(&mut members, key, value);
         }
-        Ok(Value::Object(members))
+        Ok(T::object(members))
     }
 }
 
@@ -197,6 +282,13 @@ mod tests {
     use super::*;
 
     fn check(body: &str, expected: Result<&str, Fault>) {
+        // Checking without building refuses exactly what parsing refuses.
+        let checked = super::check(body.as_bytes());
+        match (&checked, &expected) {
+            (Ok(()), Ok(_)) => {}
+            (Err(Refused::Fault(fault)), Err(expected)) => assert_eq!(fault, expected, "{body}"),
+            (checked, expected) => panic!("{body}: checked {checked:?}, expected {expected:?}"),
+        }
         let got = parse(body.as_bytes());
         match (got, expected) {
             (Ok(value), Ok(json)) => {
@@ -266,6 +358,10 @@ mod tests {
         for body in ["{\"a\":", "", "[1,]", "{} {}", "nul"] {
             assert!(
                 matches!(parse(body.as_bytes()), Err(Refused::Syntax(_))),
+                "{body}"
+            );
+            assert!(
+                matches!(super::check(body.as_bytes()), Err(Refused::Syntax(_))),
                 "{body}"
             );
         }

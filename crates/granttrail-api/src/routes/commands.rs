@@ -27,12 +27,18 @@ async fn run(
     body: JsonBody,
 ) -> ApiResult<Response> {
     let preconditions = Preconditions::from_headers(headers)?;
-    let command = read_command(kind, &body.value)?;
+    let command = read_command(kind, &body)?;
+    // The fingerprint is of the canonical body: its tree, read only when
+    // the client sent a key.
+    let idempotency = match &preconditions.idempotency_key {
+        Some(_) => preconditions.idempotency(path, &body.value()?),
+        None => None,
+    };
     let request = CommandRequest {
         project_id,
         command,
         if_match: preconditions.if_match,
-        idempotency: preconditions.idempotency(path, &body.value),
+        idempotency,
         correlation_id: preconditions.correlation_id,
         causation_id: None,
     };

@@ -49,7 +49,7 @@ pub(super) async fn create_token(
     body: JsonBody,
 ) -> ApiResult<Response> {
     may_manage_tokens(&caller)?;
-    let request: NewToken = read_body(&body.value)?;
+    let request: NewToken = read_body(&body.value()?)?;
     let role = Role::parse(&request.role).ok_or_else(|| {
         Problem::invalid(vec![InvalidField {
             pointer: "/role".into(),

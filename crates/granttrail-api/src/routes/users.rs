@@ -47,7 +47,7 @@ pub(super) async fn add_user(
     body: JsonBody,
 ) -> ApiResult<Response> {
     may_manage_users(&caller)?;
-    let request: NewUser = read_body(&body.value)?;
+    let request: NewUser = read_body(&body.value()?)?;
     let user = state
         .app
         .add_user(

@@ -133,15 +133,12 @@ pub(crate) fn attach(project: &Project, c: &AddAttachment) -> Result<ProjectEven
             format!("the project has no indicator '{indicator}'"),
         );
     }
-    checks.not_before(
-        "/added_on",
-        c.added_on,
-        project.signed_on,
+    checks.not_before("/added_on", c.added_on, project.signed_on, || {
         format!(
             "the file is dated {}, before the project was signed on {}",
             c.added_on, project.signed_on
-        ),
-    );
+        )
+    });
     checks.into_result(ProjectEvent::AttachmentAdded(AttachmentAdded {
         added_on: c.added_on,
         sha256,

@@ -266,15 +266,12 @@ pub(crate) fn record_correction(
         );
     }
     let occurred = project.signed_on;
-    checks.not_before(
-        "/corrected_on",
-        c.corrected_on,
-        occurred,
+    checks.not_before("/corrected_on", c.corrected_on, occurred, || {
         format!(
             "the correction is dated {}, before the project was signed on {occurred}",
             c.corrected_on
-        ),
-    );
+        )
+    });
     let reason = checks.text("/reason", &c.reason, MAX_LONG_TEXT);
     let revision = (project.stage == Stage::Finalized)
         .then(|| project.report_revision().map(|r| r + 1))

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::checks::Checks;
+use crate::checks::{Checks, Item, Pointer};
 use crate::command::{
     Command, DraftEvaluation, ExtendPeriod, FinalizeEvaluation, RecordSiteVisit, ReviewSelfReport,
     SignProject, SubmitSelfReport,
@@ -85,29 +85,23 @@ fn sign_project(c: &SignProject) -> Result<ProjectEvent, Rejection> {
         "/signed_on",
         c.signed_on,
         c.applied_on,
-        format!(
+        || format!(
             "the signing date {} is before the application date {}; a project is signed after it is applied for",
             c.signed_on, c.applied_on
         ),
     );
-    checks.not_before(
-        "/period/end",
-        c.period.end,
-        c.period.start,
+    checks.not_before("/period/end", c.period.end, c.period.start, || {
         format!(
             "the period ends on {} before it starts on {}",
             c.period.end, c.period.start
-        ),
-    );
-    checks.not_before(
-        "/period/end",
-        c.period.end,
-        c.signed_on,
+        )
+    });
+    checks.not_before("/period/end", c.period.end, c.signed_on, || {
         format!(
             "the period ends on {} before the agreement was signed on {}",
             c.period.end, c.signed_on
-        ),
-    );
+        )
+    });
     let funding = Funding {
         matching_source: checks.text(
             "/funding/matching_source",
@@ -129,24 +123,24 @@ fn sign_project(c: &SignProject) -> Result<ProjectEvent, Rejection> {
         .iter()
         .enumerate()
         .map(|(i, indicator)| {
-            let at = format!("/indicators/{i}");
-            let key = checks.key(&format!("{at}/key"), &indicator.key);
+            let at = Item::new("/indicators", i);
+            let key = checks.key(&at.member("key"), &indicator.key);
             if !seen.insert(key.clone()) {
                 checks.fail(
-                    format!("{at}/key"),
+                    at.member("key").spell(),
                     "duplicate",
                     format!("indicator key '{key}' is used more than once; keys must be unique"),
                 );
             }
-            checks.non_negative(&format!("{at}/target"), "target", indicator.target);
+            checks.non_negative(&at.member("target"), "target", indicator.target);
             Indicator {
                 key,
-                label: checks.text(&format!("{at}/label"), &indicator.label, MAX_SHORT_TEXT),
-                unit: checks.text(&format!("{at}/unit"), &indicator.unit, MAX_SHORT_TEXT),
+                label: checks.text(&at.member("label"), &indicator.label, MAX_SHORT_TEXT),
+                unit: checks.text(&at.member("unit"), &indicator.unit, MAX_SHORT_TEXT),
                 target: indicator.target,
                 comparison: indicator.comparison,
                 group: checks.optional_text(
-                    &format!("{at}/group"),
+                    &at.member("group"),
                     indicator.group.as_deref(),
                     MAX_SHORT_TEXT,
                 ),
@@ -188,15 +182,12 @@ fn extend_period(project: &Project, c: &ExtendPeriod) -> Result<ProjectEvent, Re
             ),
         );
     }
-    checks.not_before(
-        "/decided_on",
-        c.decided_on,
-        project.signed_on,
+    checks.not_before("/decided_on", c.decided_on, project.signed_on, || {
         format!(
             "the extension was decided on {}, before the project was signed on {}",
             c.decided_on, project.signed_on
-        ),
-    );
+        )
+    });
     let reason = checks.text("/reason", &c.reason, MAX_LONG_TEXT);
     let matching_source = checks.optional_text(
         "/matching_source",
@@ -244,25 +235,19 @@ fn submit_self_report(project: &Project, c: &SubmitSelfReport) -> Result<Project
             ),
         );
     }
-    checks.not_before(
-        "/submitted_on",
-        c.submitted_on,
-        c.completed_on,
+    checks.not_before("/submitted_on", c.submitted_on, c.completed_on, || {
         format!(
             "the report was submitted on {}, before the work was completed on {}",
             c.submitted_on, c.completed_on
-        ),
-    );
+        )
+    });
     if let (Stage::Returned, Some(review)) = (project.stage, &project.review) {
-        checks.not_before(
-            "/submitted_on",
-            c.submitted_on,
-            review.reviewed_on,
+        checks.not_before("/submitted_on", c.submitted_on, review.reviewed_on, || {
             format!(
                 "the resubmission is dated {}, before the report was returned on {}",
                 c.submitted_on, review.reviewed_on
-            ),
-        );
+            )
+        });
     }
     checks.at_most_items("/actuals", c.actuals.len());
     let mut seen = HashSet::new();
@@ -271,26 +256,26 @@ fn submit_self_report(project: &Project, c: &SubmitSelfReport) -> Result<Project
         .iter()
         .enumerate()
         .map(|(i, actual)| {
-            let at = format!("/actuals/{i}");
+            let at = Item::new("/actuals", i);
             if !project.indicators.iter().any(|ind| ind.key == actual.key) {
                 checks.fail(
-                    format!("{at}/key"),
+                    at.member("key").spell(),
                     "unknown-indicator",
                     format!("the project has no indicator '{}'", actual.key),
                 );
             } else if !seen.insert(actual.key.as_str()) {
                 checks.fail(
-                    format!("{at}/key"),
+                    at.member("key").spell(),
                     "duplicate",
                     format!("indicator '{}' is reported more than once", actual.key),
                 );
             }
-            checks.non_negative(&format!("{at}/value"), "value", actual.value);
+            checks.non_negative(&at.member("value"), "value", actual.value);
             Actual {
                 key: actual.key.clone(),
                 value: actual.value,
                 note: checks.optional_text(
-                    &format!("{at}/note"),
+                    &at.member("note"),
                     actual.note.as_deref(),
                     MAX_LONG_TEXT,
                 ),
@@ -315,12 +300,12 @@ fn submit_self_report(project: &Project, c: &SubmitSelfReport) -> Result<Project
         .iter()
         .enumerate()
         .map(|(i, output)| {
-            let at = format!("/extra_outputs/{i}");
-            checks.non_negative(&format!("{at}/value"), "value", output.value);
+            let at = Item::new("/extra_outputs", i);
+            checks.non_negative(&at.member("value"), "value", output.value);
             ExtraOutput {
-                label: checks.text(&format!("{at}/label"), &output.label, MAX_SHORT_TEXT),
+                label: checks.text(&at.member("label"), &output.label, MAX_SHORT_TEXT),
                 value: output.value,
-                unit: checks.text(&format!("{at}/unit"), &output.unit, MAX_SHORT_TEXT),
+                unit: checks.text(&at.member("unit"), &output.unit, MAX_SHORT_TEXT),
             }
         })
         .collect();
@@ -338,15 +323,12 @@ fn submit_self_report(project: &Project, c: &SubmitSelfReport) -> Result<Project
 fn review_self_report(project: &Project, c: &ReviewSelfReport) -> Result<ProjectEvent, Rejection> {
     let mut checks = Checks::default();
     if let Some(report) = &project.self_report {
-        checks.not_before(
-            "/reviewed_on",
-            c.reviewed_on,
-            report.submitted_on,
+        checks.not_before("/reviewed_on", c.reviewed_on, report.submitted_on, || {
             format!(
                 "the review is dated {}, before the self-report was submitted on {}",
                 c.reviewed_on, report.submitted_on
-            ),
-        );
+            )
+        });
     }
     let comments = checks.optional_text("/comments", c.comments.as_deref(), MAX_LONG_TEXT);
     if c.outcome == ReviewOutcome::Returned && comments.is_none() {
@@ -366,15 +348,12 @@ fn review_self_report(project: &Project, c: &ReviewSelfReport) -> Result<Project
 fn record_site_visit(project: &Project, c: &RecordSiteVisit) -> Result<ProjectEvent, Rejection> {
     let mut checks = Checks::default();
     if let Some(review) = &project.review {
-        checks.not_before(
-            "/visited_on",
-            c.visited_on,
-            review.reviewed_on,
+        checks.not_before("/visited_on", c.visited_on, review.reviewed_on, || {
             format!(
                 "the site visit is dated {}, before the self-report was reviewed on {}",
                 c.visited_on, review.reviewed_on
-            ),
-        );
+            )
+        });
     }
     let visitors = checks.texts("/visitors", &c.visitors, MAX_SHORT_TEXT);
     if visitors.is_empty() {
@@ -401,24 +380,22 @@ fn record_site_visit(project: &Project, c: &RecordSiteVisit) -> Result<ProjectEv
 fn draft_evaluation(project: &Project, c: &DraftEvaluation) -> Result<ProjectEvent, Rejection> {
     let mut checks = Checks::default();
     match (&project.draft, &project.site_visit) {
-        (Some(previous), _) => checks.not_before(
-            "/drafted_on",
-            c.drafted_on,
-            previous.drafted_on,
-            format!(
-                "this draft is dated {}, before the previous draft (revision {}) of {}",
-                c.drafted_on, previous.revision, previous.drafted_on
-            ),
-        ),
-        (None, Some(visit)) => checks.not_before(
-            "/drafted_on",
-            c.drafted_on,
-            visit.visited_on,
-            format!(
-                "the draft is dated {}, before the site visit on {}",
-                c.drafted_on, visit.visited_on
-            ),
-        ),
+        (Some(previous), _) => {
+            checks.not_before("/drafted_on", c.drafted_on, previous.drafted_on, || {
+                format!(
+                    "this draft is dated {}, before the previous draft (revision {}) of {}",
+                    c.drafted_on, previous.revision, previous.drafted_on
+                )
+            })
+        }
+        (None, Some(visit)) => {
+            checks.not_before("/drafted_on", c.drafted_on, visit.visited_on, || {
+                format!(
+                    "the draft is dated {}, before the site visit on {}",
+                    c.drafted_on, visit.visited_on
+                )
+            })
+        }
         (None, None) => {}
     }
     let draft = DraftEvaluation {
@@ -450,15 +427,12 @@ fn finalize_evaluation(
             allowed: project.stage.allowed_commands().to_vec(),
         });
     };
-    checks.not_before(
-        "/finalized_on",
-        c.finalized_on,
-        draft.drafted_on,
+    checks.not_before("/finalized_on", c.finalized_on, draft.drafted_on, || {
         format!(
             "finalization is dated {}, before the latest draft (revision {}) of {}",
             c.finalized_on, draft.revision, draft.drafted_on
-        ),
-    );
+        )
+    });
     let approved_by = checks.text("/approved_by", &c.approved_by, MAX_SHORT_TEXT);
     checks.into_result(ProjectEvent::EvaluationFinalized(EvaluationFinalized {
         finalized_on: c.finalized_on,

@@ -16,24 +16,23 @@ pub(crate) fn record_midterm(
     c: &RecordMidtermEvaluation,
 ) -> Result<ProjectEvent, Rejection> {
     let mut checks = Checks::default();
-    checks.not_before(
-        "/evaluated_on",
-        c.evaluated_on,
-        project.signed_on,
+    checks.not_before("/evaluated_on", c.evaluated_on, project.signed_on, || {
         format!(
             "the mid-term evaluation is dated {}, before the project was signed on {}",
             c.evaluated_on, project.signed_on
-        ),
-    );
+        )
+    });
     if let Some(previous) = project.midterm.last() {
         checks.not_before(
             "/evaluated_on",
             c.evaluated_on,
             previous.evaluated_on,
-            format!(
-                "this mid-term evaluation is dated {}, before the previous one of {}",
-                c.evaluated_on, previous.evaluated_on
-            ),
+            || {
+                format!(
+                    "this mid-term evaluation is dated {}, before the previous one of {}",
+                    c.evaluated_on, previous.evaluated_on
+                )
+            },
         );
     }
     let findings = checks.texts("/findings", &c.findings, MAX_LONG_TEXT);

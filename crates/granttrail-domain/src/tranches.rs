@@ -12,7 +12,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Checks;
+use crate::checks::{Checks, Item, Pointer};
 use crate::command::ReleaseTranche;
 use crate::date::BusinessDate;
 use crate::decide::MAX_LONG_TEXT;
@@ -109,14 +109,14 @@ pub(crate) fn check_schedule(checks: &mut Checks, funding: &Funding, indicators:
     checks.at_most_items("/funding/tranches", funding.tranches.len());
     let mut total = Decimal::ZERO;
     for (i, tranche) in funding.tranches.iter().enumerate() {
-        let at = format!("/funding/tranches/{i}");
-        checks.amount(&format!("{at}/amount"), Some(&tranche.amount));
+        let at = Item::new("/funding/tranches", i);
+        checks.amount(&at.member("amount"), Some(&tranche.amount));
         total += decimal(&tranche.amount);
         if let TrancheCondition::IndicatorMet { indicator } = &tranche.condition
             && !indicators.iter().any(|i| &i.key == indicator)
         {
             checks.fail(
-                format!("{at}/condition/indicator"),
+                at.member("condition/indicator").spell(),
                 "unknown-indicator",
                 format!("the project has no indicator '{indicator}'"),
             );
@@ -244,15 +244,12 @@ pub(crate) fn release(project: &Project, c: &ReleaseTranche) -> Result<ProjectEv
             }
         }
     }
-    checks.not_before(
-        "/released_on",
-        c.released_on,
-        project.signed_on,
+    checks.not_before("/released_on", c.released_on, project.signed_on, || {
         format!(
             "the release is dated {}, before the project was signed on {}",
             c.released_on, project.signed_on
-        ),
-    );
+        )
+    });
     checks.into_result(ProjectEvent::TrancheReleased(TrancheReleased {
         released_on: c.released_on,
         tranche: tranche.number,

@@ -135,7 +135,7 @@ pub(crate) fn plan(appends: &[&PreparedAppend], bearings: &Bearings, now: DateTi
             codes.insert(folded, request.stream_id);
             plan.codes.push((code.clone(), request.stream_id));
         }
-        let events = append.stored_events(head, recorded_at, next_position);
+        let events = append.chained(head, recorded_at, next_position);
         next_position += events.len() as i64;
         if let Some(last) = events.last() {
             heads.insert(

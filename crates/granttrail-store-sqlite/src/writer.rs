@@ -152,9 +152,12 @@ pub(crate) async fn run(
         last_batch = batch.len();
         let answers = writer.commit(&batch).await;
         let mut last = None;
-        for (job, answer) in batch.drain(..).zip(answers) {
-            if let Ok(AppendOutcome::Appended(events)) = &answer {
+        for (job, mut answer) in batch.drain(..).zip(answers) {
+            if let Ok(AppendOutcome::Appended(events)) = &mut answer {
                 last = events.last().map(|e| e.position).max(last);
+                // The plan left the data out; the append's own trees are
+                // moved in, not copied.
+                job.append.give_data(events);
             }
             // A caller that gave up waiting is no reason to stop.
             let _ = job.reply.send(answer);

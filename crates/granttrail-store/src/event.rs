@@ -202,6 +202,24 @@ impl PreparedAppend {
         recorded_at: DateTime<Utc>,
         first_position: i64,
     ) -> Vec<StoredEvent> {
+        let mut events = self.chained(head, recorded_at, first_position);
+        for (event, new) in events.iter_mut().zip(&self.request.events) {
+            event.data = new.event.data.clone();
+        }
+        events
+    }
+
+    /// [`PreparedAppend::stored_events`] with every event's `data` left
+    /// `null`: what a writer decides and binds (the data goes in as
+    /// [`PreparedAppend::data_json`]), without a copy of each event's
+    /// tree. The writer moves the trees into its answer afterwards
+    /// ([`PreparedAppend::give_data`]).
+    pub fn chained(
+        &self,
+        head: Option<StreamHead>,
+        recorded_at: DateTime<Utc>,
+        first_position: i64,
+    ) -> Vec<StoredEvent> {
         let request = &self.request;
         let base = head.as_ref().map_or(0, |h| h.version);
         let mut prev_hash = head.map(|h| h.hash).unwrap_or_default();
@@ -227,12 +245,20 @@ impl PreparedAppend {
                 correlation_id: request.correlation_id,
                 causation_id: request.causation_id,
                 idempotency_key: request.idempotency.as_ref().map(|r| r.key.clone()),
-                data: new.event.data.clone(),
+                data: serde_json::Value::Null,
                 prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
                 hash,
             });
         }
         events
+    }
+
+    /// Moves each event's data into `events`, the append's events as
+    /// [`PreparedAppend::chained`] made them, in order.
+    pub fn give_data(self, events: &mut [StoredEvent]) {
+        for (event, new) in events.iter_mut().zip(self.request.events) {
+            event.data = new.event.data;
+        }
     }
 }
 

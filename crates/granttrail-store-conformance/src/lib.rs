@@ -506,6 +506,12 @@ pub async fn multi_event_appends_are_atomic_and_chained<S: EventStore + ?Sized>(
     );
     assert_eq!(events[1].prev_hash, events[0].hash);
     assert!(store.verify_stream(id).await.unwrap().ok);
+    // The answer is the events as stored, data and all.
+    assert_eq!(
+        store.read_stream(id, StreamBound::default()).await.unwrap(),
+        events
+    );
+    assert!(events.iter().all(|e| !e.data.is_null()));
     let mut stale = append(id, ExpectedVersion::Exact(1));
     stale.events = vec![event(2), event(3)];
     assert!(store.append(stale).await.is_err());

@@ -54,8 +54,9 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct ApiState {
-    /// The use cases.
-    pub app: App,
+    /// The use cases (shared: the state is cloned for every request, and
+    /// an `App` is a score of handles).
+    pub app: Arc<App>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
     /// Readiness beyond "the database answers" (projections caught up);
@@ -73,7 +74,7 @@ impl ApiState {
     /// State with no readiness condition but the database.
     pub fn new(app: App, metrics: Arc<metrics::Metrics>) -> ApiState {
         ApiState {
-            app,
+            app: Arc::new(app),
             metrics,
             readiness: Arc::new(|| None),
             heartbeat: std::time::Duration::from_secs(15),

@@ -155,7 +155,13 @@ impl SqliteStore {
             .pragma("temp_store", "MEMORY")
             // Batches insert through a statement per size class (see the
             // writer); keep them all prepared.
-            .statement_cache_capacity(1024);
+            .statement_cache_capacity(1024)
+            // A query's rows come back from SQLite's worker thread through
+            // a channel this long; when it is full the worker sleeps until
+            // the reader takes a row, and on a busy core every such hand-
+            // over is a context switch. The log reads its hashes in pages
+            // of 1 000: one page fits, so it is handed over at once.
+            .row_buffer_size(1024);
         let file = options.get_filename();
         let in_memory = file.as_os_str().is_empty() || file.as_os_str() == ":memory:";
         if !in_memory && !file.exists() {

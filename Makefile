@@ -1,7 +1,7 @@
 # Thin targets: one command each. CI (.ci/run) calls the same targets.
 CARGO ?= cargo
 
-.PHONY: bench-upload run demo test test-python test-api-schema test-browser test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
+.PHONY: bench-floor bench-upload run demo test test-python test-api-schema test-browser test-postgres fmt lint unit deps-check bench bench-http bench-startup doc soak
 
 ## Serve the HTTP API on the embedded SQLite default (data/granttrail.db).
 run:
@@ -86,6 +86,10 @@ bench:
 
 bench-http:
 	tests/load/http.sh 10s 32
+
+## What SQLite alone spends on one signing's rows, on one pinned core.
+bench-floor:
+	taskset -c 0 $(CARGO) bench --locked -p granttrail-store-sqlite --bench floor
 
 ## Needs the database the rebuild benchmark (part of `cargo bench`) made.
 bench-startup:

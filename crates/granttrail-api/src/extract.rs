@@ -378,16 +378,14 @@ mod tests {
     /// recorded history.
     fn fixture_commands() -> Vec<(CommandKind, String)> {
         let mut commands = Vec::new();
-        for (fixture, list, body) in [
+        for (fixture, list) in [
             (
                 include_str!("../../../tests/fixtures/seed-project.json"),
                 "commands",
-                "body",
             ),
             (
                 include_str!("../../../tests/fixtures/source-history.json"),
                 "facts",
-                "body",
             ),
         ] {
             let fixture: Value = serde_json::from_str(fixture).unwrap();
@@ -398,7 +396,7 @@ mod tests {
                 .unwrap();
             for item in items {
                 let kind = serde_json::from_value(item["command"].clone()).unwrap();
-                commands.push((kind, item[body].to_string()));
+                commands.push((kind, item["body"].to_string()));
             }
         }
         commands

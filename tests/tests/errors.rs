@@ -252,6 +252,19 @@ async fn a_damaged_idempotency_record_is_never_replayed_as_a_200() {
 }
 
 #[tokio::test]
+async fn a_damaged_list_row_is_named_by_its_table_and_id_never_served() {
+    let server = Server::start();
+    let staff = Client::new(&server, &server.token("staff", None));
+    let id = staff.sign_seed(None).await;
+    // The list row's state, edited into text that is not JSON.
+    server.sql("UPDATE project_list SET state = '{\"version\": 1,'");
+    let list = staff.get("/api/v1/projects").await;
+    assert_problem(&list, 503, "stored-row-unreadable");
+    assert_eq!(list.json["table"], "project_list");
+    assert!(server.log().contains(&id), "the log names the project");
+}
+
+#[tokio::test]
 async fn the_store_being_unreachable_is_a_503_and_nothing_is_written() {
     let server = Server::start();
     let staff = Client::new(&server, &server.token("staff", None));

@@ -149,21 +149,16 @@ enum Step<'a> {
 /// Where it is stays a chain of steps, spelled out as a JSON Pointer only
 /// when a fault names it: a valid body costs no pointer strings.
 struct Node<'a, T> {
-    parent: Option<&'a dyn Pointed>,
+    parent: Option<&'a Node<'a, T>>,
     step: Step<'a>,
     fault: &'a RefCell<Option<Fault>>,
     sink: PhantomData<T>,
 }
 
-/// A node's place in the document, whatever it builds.
-trait Pointed {
+impl<T> Node<'_, T> {
     /// This value's JSON Pointer (RFC 6901).
-    fn pointer(&self) -> String;
-}
-
-impl<T> Pointed for Node<'_, T> {
     fn pointer(&self) -> String {
-        let mut pointer = self.parent.map(|p| p.pointer()).unwrap_or_default();
+        let mut pointer = self.parent.map(Node::pointer).unwrap_or_default();
         match self.step {
             Step::Root => {}
             Step::Member(name) => {

@@ -52,7 +52,7 @@ pub fn view_json(id: Uuid, state_json: &str, overdue: bool) -> Option<String> {
     let members = state_json.strip_prefix('{')?.strip_suffix('}')?;
     let mut json = String::with_capacity(state_json.len() + 64);
     json.push_str("{\"id\":\"");
-    json.push_str(&id.hyphenated().to_string());
+    json.push_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
     json.push('"');
     if !members.is_empty() {
         json.push(',');

@@ -353,11 +353,11 @@ async fn write(
     let project_rows: Vec<_> = plan
         .project_rows
         .iter()
-        .filter_map(|index| appends[*index].project_row())
+        .filter_map(|index| appends[*index].request.project_row.as_ref())
         .collect();
     for chunk in chunks(project_rows.len()) {
         statements.push(upsert_project_rows_sql(chunk.len()));
-        for (row, state) in &project_rows[chunk] {
+        for row in &project_rows[chunk] {
             add(&mut arguments, row.id)?;
             add(&mut arguments, row.version as i64)?;
             add(&mut arguments, row.stage.clone())?;
@@ -367,7 +367,7 @@ async fn write(
             add(&mut arguments, row.signed_on.to_string())?;
             add(&mut arguments, row.search_text.clone())?;
             add(&mut arguments, row.unresolved_flags as i64)?;
-            add(&mut arguments, (*state).to_owned())?;
+            add(&mut arguments, row.state.as_str().to_owned())?;
         }
     }
     if let Some(step) = plan.project_list_step {

@@ -68,7 +68,7 @@ pub fn project_from_row(row: ProjectListRow) -> Result<ProjectRow, StoreError> {
         search_text,
         unresolved_flags: u64::try_from(unresolved_flags)
             .map_err(|_| bad("a negative count of flags".into()))?,
-        state: StateJson::parse(state).map_err(|e| bad(e.to_string()))?,
+        state: StateJson::from_stored(state),
     })
 }
 

@@ -174,15 +174,6 @@ struct PreparedEvent {
 }
 
 impl PreparedAppend {
-    /// The append's project-list row and its state as JSON text (what a
-    /// store that keeps the state as text writes), if it carries one.
-    pub fn project_row(&self) -> Option<(&crate::ProjectRow, &str)> {
-        self.request
-            .project_row
-            .as_ref()
-            .map(|row| (row, row.state.as_str()))
-    }
-
     /// Each event's data as JSON text, in order: what a store that keeps
     /// data as text writes, serialised by the caller. (Not the canonical
     /// form: RFC 8785 writes numbers as IEEE doubles, which would round
